@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TOKEN := instance/dev-token
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test check venv clean
+
+# The virtual environment is rebuilt whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# A local stand-in for the Twilio auth token: the server checks signatures with it and
+# `ivr simulate --url` signs with it. Production sets TWILIO_AUTH_TOKEN instead.
+$(TOKEN):
+	mkdir -p instance
+	$(PYTHON) -c "import secrets; print(secrets.token_hex(16))" > $(TOKEN)
+	chmod 600 $(TOKEN)
+
+check: $(STAMP)
+	$(BIN)/ivr check
+
+run: $(STAMP) $(TOKEN)
+	$(BIN)/ivr check
+	@echo
+	@echo "The hotline answers on http://$(HOST):$(PORT)/voice (signed requests only)."
+	@echo "Call it from another terminal:  $(BIN)/ivr simulate --url http://$(HOST):$(PORT)"
+	@echo "Or scripted:                    $(BIN)/ivr simulate --url http://$(HOST):$(PORT) --keys 2 1"
+	@echo
+	TWILIO_AUTH_TOKEN=$$(cat $(TOKEN)) IVR_PROXY_HOPS=0 $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'ivr:create_app()'
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,58 @@
+"""A multilingual phone hotline router served as Twilio webhooks."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from twilio.request_validator import RequestValidator
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import load
+from .flow import CallFlow
+from .prompts import DEFAULT_DIR as PROMPTS_DIR
+from .prompts import PromptLibrary
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the hotline app; refuse to start without a token or with an invalid configuration."""
+    from . import web
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        TWILIO_AUTH_TOKEN=os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        IVR_CONFIG=os.environ.get("IVR_CONFIG"),
+        IVR_PROMPTS=os.environ.get("IVR_PROMPTS", str(PROMPTS_DIR)),
+        # Proxies in front of the app whose X-Forwarded-* headers are trusted (Heroku: 1).
+        IVR_PROXY_HOPS=int(os.environ.get("IVR_PROXY_HOPS", "1")),
+        # Twilio's webhook bodies are a few hundred bytes; refuse anything large early.
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+    token = app.config["TWILIO_AUTH_TOKEN"]
+    if not token:
+        # No switch turns the signature check off: without a token nothing can be checked.
+        raise RuntimeError("TWILIO_AUTH_TOKEN is not set: set it to your Twilio auth token (make run creates a local one)")
+
+    hotline = load(app.config["IVR_CONFIG"])
+    app.extensions["ivr"] = web.Runtime(
+        hotline=hotline,
+        flow=CallFlow(hotline),
+        prompts=PromptLibrary(Path(app.config["IVR_PROMPTS"])),
+        validator=RequestValidator(token),
+    )
+    hops = app.config["IVR_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
+
+    app.register_blueprint(web.bp)
+    app.add_url_rule("/prompts/<lang>/<name>", "prompt", web.serve_prompt)
+
+    @app.get("/healthz")
+    def healthz():
+        """Report that the configuration is loaded."""
+        return {"status": "ok", "languages": [lang.code for lang in hotline.languages],
+                "organisations": len(hotline.organisations), "menus": len(hotline.menus)}
+
+    return app

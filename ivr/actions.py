@@ -1,0 +1,93 @@
+"""What the call flow asks the telephone to do, independent of Twilio."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled")
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a caller is; everything a call needs travels in it (the server keeps no state)."""
+
+    kind: str
+    lang: str = ""  # "" until a language is chosen
+    trail: tuple[str, ...] = ()  # menus passed through; the last one is the current (or calling) menu
+    org: str = ""
+    failures: int = 0
+    silent: bool = False  # reached after a <Gather> heard nothing
+
+    def path(self) -> str:
+        """Encode the place (not the counters) as a path such as 'en/org/veilig_thuis/main'."""
+        parts = [self.lang or "-", self.kind] + ([self.org] if self.org else []) + list(self.trail)
+        return "/".join(parts)
+
+    @classmethod
+    def parse(cls, path: str, failures: int = 0, silent: bool = False) -> "Position | None":
+        """Decode a path made by path(); None if it is not one."""
+        parts = [p for p in path.split("/") if p]
+        if len(parts) < 2 or parts[1] not in KINDS or not all(_safe(p) for p in parts):
+            return None
+        lang, kind, rest = ("" if parts[0] == "-" else parts[0]), parts[1], parts[2:]
+        org = ""
+        if kind in ("org", "transfer", "dialled", "failed"):
+            if not rest:
+                return None
+            org, rest = rest[0], rest[1:]
+        return cls(kind, lang, tuple(rest), org, max(0, min(failures, 99)), silent)
+
+    def at(self, kind: str, **changes) -> "Position":
+        """Return another position of the same call, with counters reset."""
+        return replace(self, **{"kind": kind, "failures": 0, "silent": False, **changes})
+
+
+def _safe(part: str) -> bool:
+    return part.replace("_", "").replace("-", "").isalnum() and part.isascii() and len(part) <= 64
+
+
+@dataclass(frozen=True)
+class Say:
+    """Words spoken in a language."""
+
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A moment of quiet, to write a number down."""
+
+    seconds: int = 1
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Speak prompts that one key can interrupt; the key is answered at `at`."""
+
+    prompts: tuple[Say | Pause, ...]
+    at: Position
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Go:
+    """Continue at another position (after a prompt that heard no key)."""
+
+    at: Position
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Put the caller through to a number; the outcome is answered at `at`."""
+
+    number: str
+    at: Position
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call, deliberately, after a goodbye."""
+
+
+Action = Say | Pause | Ask | Go | Transfer | Hangup

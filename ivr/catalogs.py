@@ -1,0 +1,55 @@
+"""Translations of the hotline's texts, read from Babel PO catalogs."""
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+SOURCE_LANGUAGE = "en"  # the language the YAML and the code are written in
+DOMAIN = "messages"
+
+
+def catalog_path(locales: Path, code: str) -> Path:
+    """Return where a language's catalog lives."""
+    return locales / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the {names} a text formats in."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Catalogs:
+    """Every language's translations, fuzzy ones included, looked up per call."""
+
+    def __init__(self, translations: dict[str, dict[str, str]]):
+        self._translations = translations
+
+    def get(self, lang: str, msgid: str) -> str:
+        """Return msgid in lang (the source text where no translation exists)."""
+        return self._translations.get(lang, {}).get(msgid) or msgid
+
+    def has(self, lang: str, msgid: str) -> bool:
+        """Tell whether lang has a translation of msgid."""
+        return lang == SOURCE_LANGUAGE or bool(self._translations.get(lang, {}).get(msgid))
+
+    def say(self, lang: str, msgid: str, **values: str) -> str:
+        """Translate msgid and fill in its placeholders."""
+        return self.get(lang, msgid).format(**values)
+
+
+def read_catalog(path: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """Read a PO file: translations by msgid, and the line of each entry."""
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    texts: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str):
+            continue
+        # A fuzzy (drafted, unreviewed) translation is still better than English.
+        if isinstance(message.string, str) and message.string:
+            texts[message.id] = message.string
+        lines[message.id] = message.lineno
+    return texts, lines

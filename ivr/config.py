@@ -1,0 +1,428 @@
+"""Load the configuration, check all of it, and build the hotline it describes."""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import BaseModel, ValidationError
+
+from . import phrases
+from .catalogs import SOURCE_LANGUAGE, Catalogs, catalog_path, placeholders, read_catalog
+from .languages import KNOWN, Language
+from .schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, Settings
+from .yamlsource import Path_, Problem, Source, Where, read_yaml
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config"
+SECTIONS = ("hotline", "languages", "organisations", "menus")
+
+
+class ConfigError(Exception):
+    """The configuration has problems; str() lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """Everything the call flow needs, checked and ready."""
+
+    settings: Settings
+    languages: tuple[Language, ...]
+    organisations: dict[str, Organisation]
+    menus: dict[str, Menu]
+    catalogs: Catalogs
+    directory: Path
+    warnings: tuple[Problem, ...] = ()
+
+    def language(self, code: str) -> Language | None:
+        """Return an offered language by code."""
+        return next((lang for lang in self.languages if lang.code == code), None)
+
+
+def config_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the configuration folder: explicit, $IVR_CONFIG, or the shipped one."""
+    return Path(explicit or os.environ.get("IVR_CONFIG") or DEFAULT_DIR)
+
+
+def load(directory: str | os.PathLike | None = None) -> Hotline:
+    """Load and check a configuration folder; raise ConfigError listing every problem."""
+    hotline, problems = check(directory)
+    errors = [p for p in problems if not p.warning]
+    if errors or hotline is None:
+        raise ConfigError(errors)
+    return hotline
+
+
+def check(directory: str | os.PathLike | None = None) -> tuple[Hotline | None, list[Problem]]:
+    """Load a configuration folder; return the hotline (None if invalid) and all problems."""
+    folder = config_dir(directory)
+    source = read_source(folder)
+    hotline = _Checker(folder, source).run()
+    problems = sorted(source.problems, key=lambda p: (p.warning, p.where.file, p.where.line))
+    if any(not p.warning for p in problems):
+        hotline = None
+    elif hotline is not None:
+        hotline = replace(hotline, warnings=tuple(problems))
+    return hotline, problems
+
+
+def shown_name(file: Path, folder: Path) -> str:
+    """Name a file as the administrator sees it: relative to the folder above config/."""
+    try:
+        return str(file.resolve().relative_to(folder.resolve().parent))
+    except ValueError:
+        return str(file)
+
+
+def read_source(folder: Path) -> Source:
+    """Read every *.yaml file of the folder into one Source."""
+    source = Source()
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    if not files:
+        source.problems.append(Problem(Where(str(folder), 0), (), "no configuration files (*.yaml) found here"))
+    for file in files:
+        read_yaml(file, shown_name(file, folder), source)
+    return source
+
+
+def _suggest(word: Any, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+class _Checker:
+    """Validate a Source layer by layer, collecting every problem."""
+
+    def __init__(self, folder: Path, source: Source):
+        self.folder = folder
+        self.source = source
+        self.language_index: dict[str, int] = {}
+
+    def add(self, path: Path_, message: str, warning: bool = False) -> None:
+        self.source.add(path, message, warning)
+
+    def model(self, cls: type[BaseModel], data: Any, path: Path_) -> Any:
+        """Validate data against cls, recording each error with its key path."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = path + tuple(error["loc"])
+                kind = error["type"]
+                if kind == "extra_forbidden":
+                    parent = _model_at(cls, tuple(error["loc"])[:-1])
+                    fields = parent.model_fields if parent else {}
+                    self.add(loc, f"unknown key '{loc[-1]}'.{_suggest(loc[-1], fields)}"
+                             + ("" if _suggest(loc[-1], fields) else f" Known keys: {', '.join(fields)}."))
+                elif kind == "missing":
+                    self.add(loc[:-1], f"'{loc[-1]}' is required here")
+                elif kind == "value_error":
+                    self.add(loc, str(error["ctx"]["error"]))
+                elif kind == "model_type":
+                    self.add(loc, f"expected a mapping of keys here, got {_kind(error['input'])}")
+                else:
+                    self.add(loc, f"{error['msg'][0].lower()}{error['msg'][1:]}, got {_kind(error['input'])}")
+            return None
+
+    def section(self, name: str, kind: type) -> Any:
+        data = self.source.data.get(name)
+        if data is None:
+            if name not in self.source.data:
+                first = next(iter(self.source.places.values()), Where(str(self.folder), 0))
+                self.source.problems.append(Problem(Where(first.file, 1), (), f"section '{name}:' is missing"))
+            else:
+                self.add((name,), f"section '{name}:' is empty")
+            return None
+        if not isinstance(data, kind):
+            self.add((name,), f"expected a {'list' if kind is list else 'mapping'} here, got {_kind(data)}")
+            return None
+        return data
+
+    def run(self) -> Hotline | None:
+        for name in self.source.data:
+            if name not in SECTIONS:
+                self.add((name,), f"unknown section '{name}'.{_suggest(name, SECTIONS)} Known sections: {', '.join(SECTIONS)}.")
+        settings_data = self.section("hotline", dict)
+        settings = self.model(Settings, settings_data, ("hotline",)) if settings_data is not None else None
+        organisations = self.items("organisations", Organisation)
+        menus = self.items("menus", Menu)
+        languages = self.languages(settings)
+        # Check as much as can be checked even when a layer above is broken: all problems at once.
+        reserved = _reserved(settings) if settings else self.fallback_reserved(settings_data)
+        if settings:
+            self.keys(settings)
+            self.settings_references(settings, organisations, menus, languages)
+        self.menu_references(organisations, menus)
+        start = settings.start_menu if settings else (settings_data or {}).get("start_menu")
+        if not settings and isinstance(start, str) and start not in menus:
+            self.add(("hotline", "start_menu"), f"unknown menu '{start}'.{_suggest(start, menus)}")
+        self.cycles(menus)
+        if isinstance(start, str) and start in menus:
+            self.reachability(start, menus)
+        for name, menu in menus.items():
+            if menu and reserved is not None:
+                self.menu_keys(name, menu, reserved)
+        self.warn_transfers(settings, organisations)
+        catalogs = self.catalogs(languages)
+        if settings is None or None in organisations.values() or None in menus.values():
+            return None
+        return Hotline(settings, languages, organisations, menus, catalogs, self.folder)
+
+    def fallback_reserved(self, settings_data: Any) -> dict[str, str] | None:
+        """Return the reserved keys from a broken hotline: section, if its keys are readable."""
+        data = settings_data if isinstance(settings_data, dict) else {}
+        try:
+            keys = Keys.model_validate(data.get("keys") or {})
+            emergency = Emergency.model_validate(data.get("emergency") or {})
+        except ValidationError:
+            return None
+        return {emergency.key: "the emergency key", keys.back: "going back", keys.repeat: "repeating the menu"}
+
+    def items(self, name: str, cls: type[BaseModel]) -> dict[str, Any]:
+        data = self.section(name, dict) or {}
+        out = {}
+        for key, value in data.items():
+            path = (name, key)
+            if not isinstance(key, str) or not _is_id(key):
+                self.add(path, f"'{key}' is not a valid id: use lower-case letters, digits and _")
+            out[key] = self.model(cls, value, path)
+        return out
+
+    def languages(self, settings: Settings | None) -> tuple[Language, ...]:
+        data = self.section("languages", list) or []
+        offered: list[Language] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(data):
+            path = ("languages", index)
+            entry = self.model(LanguageEntry, {"code": item} if isinstance(item, str) else item, path)
+            if entry is None:
+                continue
+            known = KNOWN.get(entry.code)
+            if known is None:
+                self.add(path, f"unknown language '{entry.code}'.{_suggest(entry.code, KNOWN)} Known languages: {', '.join(KNOWN)}.")
+                continue
+            if entry.code in seen:
+                self.add(path, f"language '{entry.code}' is listed twice (first as item {seen[entry.code]}). Remove one.")
+                continue
+            seen[entry.code] = index
+            self.language_index[entry.code] = index
+            lang = replace(known, voice=entry.voice or known.voice)
+            if lang.say_language is None:
+                # Issue: such a language needs recorded prompts before it can be offered.
+                self.add(path, f"language '{lang.code}' has no Twilio voice and no recorded prompts: it is not offered to callers", warning=True)
+                continue
+            offered.append(lang)
+        if settings is not None:
+            free = [k for k in KEYS if k not in _reserved(settings)]
+            if len(offered) > len(free):
+                self.add(("languages",), f"{len(offered)} languages but only {len(free)} free keys on the language menu. Offer fewer languages.")
+        return tuple(offered)
+
+    def keys(self, settings: Settings) -> None:
+        named = {
+            ("hotline", "emergency", "key"): settings.emergency.key,
+            ("hotline", "keys", "back"): settings.keys.back,
+            ("hotline", "keys", "repeat"): settings.keys.repeat,
+        }
+        seen: dict[str, Path_] = {}
+        for path, key in named.items():
+            if key in seen:
+                self.add(path, f"key '{key}' is already the {seen[key][-1]} key ({'.'.join(map(str, seen[key]))}). Give each a key of its own.")
+            seen.setdefault(key, path)
+        # The failed-transfer menu has its own two keys beside the reserved ones.
+        for name in ("retry", "hear_again"):
+            key = getattr(settings.keys, name)
+            if key in seen:
+                self.add(("hotline", "keys", name), f"key '{key}' is already the {seen[key][-1]} key. Choose another key.")
+        if settings.keys.retry == settings.keys.hear_again:
+            self.add(("hotline", "keys", "hear_again"), f"key '{settings.keys.retry}' is already the retry key. Choose another key.")
+
+    def menu_keys(self, name: str, menu: Menu, reserved: dict[str, str]) -> None:
+        free = [k for k in KEYS if k not in reserved]
+        if len(menu.options) > len(free):
+            self.add(("menus", name, "options"), f"menu '{name}' has {len(menu.options)} options but a menu has only {len(free)} free keys ({' '.join(free)}). Move some options into a sub-menu.")
+        used: dict[str, int] = {}
+        for index, option in enumerate(menu.options):
+            path = ("menus", name, "options", index, "key")
+            if option.key in reserved:
+                self.add(path, f"key '{option.key}' is reserved for {reserved[option.key]} on every menu. Choose one of: {' '.join(k for k in free if k not in [o.key for o in menu.options])}.")
+            elif option.key in used:
+                first = self.source.where(("menus", name, "options", used[option.key], "key"))
+                self.add(path, f"key '{option.key}' is used twice in menu '{name}' (also at line {first.line}). Give each option its own key.")
+            else:
+                used[option.key] = index
+
+    def settings_references(self, settings: Settings, organisations: dict, menus: dict, languages: tuple[Language, ...]) -> None:
+        if settings.start_menu not in menus:
+            self.add(("hotline", "start_menu"), f"unknown menu '{settings.start_menu}'.{_suggest(settings.start_menu, menus)}")
+        fallback = organisations.get(settings.fallback_organisation, ...)
+        if fallback is ...:
+            self.add(("hotline", "fallback_organisation"), f"unknown organisation '{settings.fallback_organisation}'.{_suggest(settings.fallback_organisation, organisations)}")
+        elif fallback is not None and fallback.phone is None:
+            self.add(("hotline", "fallback_organisation"), f"organisation '{settings.fallback_organisation}' has no phone number; the last words of a failed call must give one.")
+        codes = [lang.code for lang in languages]
+        for index, code in enumerate(settings.greeting_languages):
+            if code not in codes:
+                self.add(("hotline", "greeting_languages", index), f"'{code}' is not one of the offered languages ({', '.join(codes)}).{_suggest(code, codes)}")
+        offered = {settings.fallback_organisation} | {o.organisation for m in menus.values() if m for o in m.options}
+        for name in organisations:
+            if name not in offered:
+                self.add(("organisations", name), f"organisation '{name}' is not offered by any menu", warning=True)
+
+    def menu_references(self, organisations: dict, menus: dict) -> None:
+        for name, menu in menus.items():
+            if menu is None:
+                continue
+            for index, option in enumerate(menu.options):
+                path = ("menus", name, "options", index)
+                if option.menu is not None and option.menu not in menus:
+                    self.add(path + ("menu",), f"unknown menu '{option.menu}'.{_suggest(option.menu, menus)}")
+                if option.organisation is not None and option.organisation not in organisations:
+                    self.add(path + ("organisation",), f"unknown organisation '{option.organisation}'.{_suggest(option.organisation, organisations)}")
+
+    def cycles(self, menus: dict) -> None:
+        """Report options that lead back into their own menu: the back key is the way back."""
+        reported: set[tuple[str, int]] = set()
+
+        def walk(name: str, trail: tuple[str, ...]) -> None:
+            for index, option in enumerate(menus[name].options if menus.get(name) else ()):
+                if option.menu is None or option.menu not in menus:
+                    continue
+                if option.menu in trail + (name,):
+                    if (name, index) not in reported:
+                        reported.add((name, index))
+                        self.add(("menus", name, "options", index, "menu"),
+                                 f"menu '{option.menu}' leads back to itself ({' → '.join(trail + (name, option.menu))}). Use the back key to return instead.")
+                else:
+                    walk(option.menu, trail + (name,))
+
+        for name in menus:
+            walk(name, ())
+
+    def reachability(self, start: str, menus: dict) -> None:
+        reached: set[str] = set()
+        todo = [start]
+        while todo:
+            name = todo.pop()
+            if name in reached or menus.get(name) is None:
+                reached.add(name)
+                continue
+            reached.add(name)
+            todo.extend(o.menu for o in menus[name].options if o.menu)
+        for name in menus:
+            if name not in reached:
+                self.add(("menus", name), f"menu '{name}' cannot be reached from the start menu '{start}'. Add an option that leads to it, or remove it.")
+
+    def warn_transfers(self, settings: Settings | None, organisations: dict) -> None:
+        for name, org in organisations.items():
+            if org and org.phone and org.phone.premium:
+                self.add(("organisations", name, "phone"),
+                         f"{org.phone.e164} is a {org.phone.kind} number: Twilio may refuse the transfer (error 13224); callers then hear the number to dial themselves",
+                         warning=True)
+        if settings and settings.emergency.transfer:
+            self.add(("hotline", "emergency", "transfer"),
+                     f"Twilio places no emergency calls from Dutch numbers: the transfer to {settings.emergency.number.e164} may fail; callers always hear the instruction to dial it themselves first",
+                     warning=True)
+
+    def catalogs(self, languages: tuple[Language, ...]) -> Catalogs:
+        locales = self.folder / "locales"
+        needed = list(yaml_texts(self.source.data))
+        translations: dict[str, dict[str, str]] = {}
+        for lang in languages:
+            path = catalog_path(locales, lang.code)
+            shown = shown_name(path, self.folder)
+            if not path.exists():
+                if lang.code != SOURCE_LANGUAGE:
+                    self.add(("languages", self.language_index[lang.code]), f"language '{lang.code}' has no catalog {shown}. Create it with: ivr translations update")
+                continue
+            try:
+                texts, lines = read_catalog(path)
+            except Exception as exc:  # babel raises several kinds on a broken PO file
+                self.source.problems.append(Problem(Where(shown, getattr(exc, "lineno", 0) or 0), (), f"cannot be read as a PO catalog: {exc}"))
+                continue
+            translations[lang.code] = texts
+            if lang.code == SOURCE_LANGUAGE:
+                continue
+            for msgid, path_ in needed:
+                if not texts.get(msgid):
+                    self.add(path_, f"no {lang.code} translation in {shown} for \"{_short(msgid)}\". Run 'ivr translations update' and translate it.")
+            for msgid in phrases.ALL:
+                if not texts.get(msgid):
+                    self.source.problems.append(Problem(Where(shown, lines.get(msgid, 0)), (), f"no {lang.code} translation for \"{_short(msgid)}\". Run 'ivr translations update' and translate it."))
+            for msgid, text in texts.items():
+                if placeholders(text) != placeholders(msgid):
+                    self.source.problems.append(Problem(Where(shown, lines[msgid]), (),
+                        f"the translation of \"{_short(msgid)}\" must use the placeholders {sorted(placeholders(msgid)) or 'none'}, not {sorted(placeholders(text)) or 'none'}"))
+        return Catalogs(translations)
+
+
+def yaml_texts(data: dict[str, Any]) -> Iterator[tuple[str, Path_]]:
+    """Yield every translatable text of raw configuration data with its key path."""
+
+    def text(value: Any, path: Path_) -> Iterator[tuple[str, Path_]]:
+        if isinstance(value, str) and value.strip():
+            yield " ".join(value.split()), path
+
+    def mapping(value: Any) -> dict:
+        return value if isinstance(value, dict) else {}
+
+    def listing(value: Any) -> list:
+        return value if isinstance(value, list) else []
+
+    yield from text(mapping(data.get("hotline")).get("welcome"), ("hotline", "welcome"))
+    for name, org in mapping(data.get("organisations")).items():
+        yield from text(mapping(org).get("help"), ("organisations", name, "help"))
+        for index, detail in enumerate(listing(mapping(org).get("details"))):
+            yield from text(detail, ("organisations", name, "details", index))
+    for name, menu in mapping(data.get("menus")).items():
+        yield from text(mapping(menu).get("prompt"), ("menus", name, "prompt"))
+        for index, option in enumerate(listing(mapping(menu).get("options"))):
+            yield from text(mapping(option).get("label"), ("menus", name, "options", index, "label"))
+
+
+def _reserved(settings: Settings) -> dict[str, str]:
+    return {settings.emergency.key: "the emergency key", settings.keys.back: "going back", settings.keys.repeat: "repeating the menu"}
+
+
+def _model_at(cls: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """Follow a pydantic error location down to the model that holds its last key."""
+    import typing
+
+    current: Any = cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        annotation = fields[part].annotation
+        candidates = [a for a in (typing.get_args(annotation) or (annotation,))]
+        for arg in list(candidates):
+            candidates.extend(typing.get_args(arg))
+        current = next((a for a in candidates if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _is_id(value: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return f"{type(value).__name__} {value!r}".replace("str ", "text ").replace("int ", "number ").replace("float ", "number ")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,271 @@
+"""The call flow: what a caller hears at each position and where each key leads."""
+from __future__ import annotations
+
+from . import phrases as P
+from .actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
+from .config import Hotline
+from .phone import Phone
+from .schema import Organisation
+
+SUCCESS = ("completed", "answered")
+
+
+class CallFlow:
+    """Turn a caller's position and key into the actions of the next response."""
+
+    def __init__(self, hotline: Hotline):
+        self.hotline = hotline
+        self.settings = hotline.settings
+        self.keys = hotline.settings.keys
+        self.emergency = hotline.settings.emergency
+        self.codes = [lang.code for lang in hotline.languages]
+
+    # -- entry points -------------------------------------------------------
+
+    def incoming(self) -> list[Action]:
+        """Greet a new call: welcome, the 112 instruction, then the language menu."""
+        start = Position("languages")
+        intro: list[Say | Pause] = []
+        for lang in self.settings.greeting_languages:
+            intro.append(self.say(lang, self.settings.welcome))
+            intro.append(self.say(lang, P.DANGER, emergency=self.spoken(lang, self.emergency.number), key=self.key_name(lang, self.emergency.key)))
+        return self.ask(start, intro + self.language_choices(), danger=False)
+
+    def respond(self, pos: Position | None, digits: str = "", dial_status: str = "") -> list[Action]:
+        """Answer a request at pos: a key, a silence, a transfer outcome or a first visit."""
+        if pos is None or not self.exists(pos):
+            # A stale or mangled URL (say, the menu changed mid-call): start again, safely.
+            return self.visit(Position("languages"))
+        if pos.kind in ("dialled", "emergency_dialled"):
+            return self.dialled(pos, dial_status)
+        if digits:
+            return self.answer(pos, digits[:1])
+        if pos.silent:
+            return self.fail(pos, P.NO_INPUT)
+        return self.visit(pos)
+
+    def failure(self, lang: str) -> list[Action]:
+        """Apologise after an error on our side and give the way to 112."""
+        langs = [lang] if lang in self.codes else list(self.settings.greeting_languages)
+        return [self.say(code, P.APOLOGY) for code in langs] + self.safe_ending(lang)
+
+    # -- positions -----------------------------------------------------------
+
+    def visit(self, pos: Position) -> list[Action]:
+        """Present a position for the first time (or again)."""
+        if pos.kind == "languages":
+            return self.ask(pos, self.language_choices())
+        if pos.kind == "menu":
+            menu = self.hotline.menus[pos.trail[-1]]
+            words = [self.say(pos.lang, menu.prompt)] if menu.prompt else []
+            for option in menu.options:
+                words.append(self.say(pos.lang, P.OPTION, label=self.text(pos.lang, option.label), key=self.key_name(pos.lang, option.key)))
+            return self.ask(pos, words)
+        if pos.kind == "org":
+            return self.organisation(pos)
+        if pos.kind == "transfer":
+            org = self.hotline.organisations[pos.org]
+            return [self.say(pos.lang, P.CONNECTING_AGAIN, name=org.name), self.transfer(pos, org.phone)]
+        if pos.kind == "failed":
+            org = self.hotline.organisations[pos.org]
+            words = [self.say(pos.lang, P.TRANSFER_FAILED, name=org.name), *self.number_words(pos.lang, org),
+                     self.say(pos.lang, P.RETRY, key=self.key_name(pos.lang, self.keys.retry)),
+                     self.say(pos.lang, P.HEAR_AGAIN, key=self.key_name(pos.lang, self.keys.hear_again))]
+            return self.ask(pos, words)
+        # emergency: the instruction always comes first, whatever the carrier can do.
+        langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
+        words = [self.say(lang, P.EMERGENCY, emergency=self.spoken(lang, self.emergency.number)) for lang in langs]
+        if self.emergency.transfer and not pos.silent and pos.failures == 0:
+            words += [self.say(lang, P.EMERGENCY_TRANSFER, emergency=self.spoken(lang, self.emergency.number)) for lang in langs]
+            return words + [Transfer(self.emergency.number.e164, pos.at("emergency_dialled"), self.settings.dial_timeout)]
+        return self.ask(pos, words, danger=False)
+
+    def organisation(self, pos: Position) -> list[Action]:
+        org = self.hotline.organisations[pos.org]
+        lang = pos.lang
+        words: list[Say | Pause] = [self.say(lang, org.help)]
+        words += [self.say(lang, detail) for detail in org.details]
+        if org.website:
+            words.append(self.say(lang, P.WEBSITE, address=self.address(lang, org.website)))
+            if org.phone is None:
+                words.append(self.say(lang, P.SPELLED, letters=self.address(lang, org.website, spell=True)))
+        if org.email:
+            words.append(self.say(lang, P.EMAIL, address=self.address(lang, org.email)))
+            words.append(self.say(lang, P.SPELLED, letters=self.address(lang, org.email, spell=True)))
+        if org.phone is None:
+            # Nothing to dial: the caller has heard how to reach it; back to the menu.
+            words.append(self.say(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
+            back = self.back(pos)
+            return [Ask(tuple(words), pos, 3), *self.visit(back)]
+        words += self.number_words(lang, org)
+        # The description can be interrupted (112 is one key away); then the transfer.
+        return [Ask(tuple(words), pos, 1), self.say(lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
+
+    def dialled(self, pos: Position, status: str) -> list[Action]:
+        """Continue after a transfer ended with a DialCallStatus."""
+        lang = pos.lang
+        if status in SUCCESS:
+            langs = [lang] if lang else list(self.settings.greeting_languages)
+            return [*(self.say(code, P.GOODBYE) for code in langs), Hangup()]
+        if pos.kind == "emergency_dialled":
+            # The instruction again, without a second attempt at the transfer.
+            return self.visit(Position("emergency", pos.lang, pos.trail, silent=True))
+        return self.visit(pos.at("failed"))
+
+    def answer(self, pos: Position, key: str) -> list[Action]:
+        """Act on one key pressed at pos."""
+        if key == self.emergency.key:
+            return self.visit(self.emergency_from(pos))
+        if key == self.keys.repeat:
+            return self.visit(pos.at(pos.kind))
+        if key == self.keys.back and pos.kind != "languages":
+            return self.visit(self.back(pos))
+        target = self.choices(pos).get(key)
+        if target is None:
+            return self.fail(pos, P.WRONG_KEY)
+        return self.visit(target)
+
+    def fail(self, pos: Position, message: str) -> list[Action]:
+        """Re-prompt after silence or a wrong key, until the limit: then the safe ending."""
+        failures = pos.failures + 1
+        if failures >= self.settings.max_failures:
+            return self.safe_ending(pos.lang)
+        langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
+        sorry = [self.say(lang, message) for lang in langs]
+        again = Position(pos.kind, pos.lang, pos.trail, pos.org, failures)
+        actions = self.visit(again)
+        if actions and isinstance(actions[0], Ask):
+            # The apology belongs inside the prompt, so that a key can cut it short.
+            return [Ask(tuple(sorry) + actions[0].prompts, actions[0].at, actions[0].timeout), *actions[1:]]
+        return [*sorry, *actions]
+
+    def safe_ending(self, lang: str) -> list[Action]:
+        """End a call that is going nowhere: 112, a number for other help, goodbye."""
+        org = self.hotline.organisations[self.settings.fallback_organisation]
+        langs = [lang] if lang else list(self.settings.greeting_languages)
+        out: list[Action] = []
+        for code in langs:
+            out.append(self.say(code, P.EMERGENCY, emergency=self.spoken(code, self.emergency.number)))
+            out.append(self.say(code, P.FALLBACK, name=org.name, number=self.spoken(code, org.phone)))
+            out.append(Pause(1))
+        out += [self.say(code, P.GOODBYE) for code in langs]
+        return out + [Hangup()]
+
+    # -- navigation ----------------------------------------------------------
+
+    def choices(self, pos: Position) -> dict[str, Position]:
+        """Return the keys of a position's own choices and where they lead."""
+        if pos.kind == "languages":
+            return {key: Position("menu", code, (self.settings.start_menu,)) for key, code in self.language_keys().items()}
+        if pos.kind == "menu":
+            out = {}
+            for option in self.hotline.menus[pos.trail[-1]].options:
+                if option.menu:
+                    out[option.key] = pos.at("menu", trail=pos.trail + (option.menu,))
+                else:
+                    out[option.key] = pos.at("org", org=option.organisation)
+            return out
+        if pos.kind == "failed":
+            return {self.keys.retry: pos.at("transfer"), self.keys.hear_again: pos.at("failed")}
+        return {}
+
+    def back(self, pos: Position) -> Position:
+        """Return where the back key leads from pos."""
+        trail = pos.trail[:-1] if pos.kind == "menu" else pos.trail
+        if not pos.lang or not trail:
+            return Position("languages")
+        return Position("menu", pos.lang, trail)
+
+    def emergency_from(self, pos: Position) -> Position:
+        trail = pos.trail if pos.kind != "languages" else ()
+        return Position("emergency", pos.lang, trail)
+
+    def exists(self, pos: Position) -> bool:
+        """Tell whether a position still makes sense in the current configuration."""
+        if pos.kind == "languages":
+            return not pos.lang and not pos.trail
+        if pos.lang and pos.lang not in self.codes:
+            return False
+        if pos.kind not in ("emergency", "emergency_dialled") and not pos.lang:
+            return False
+        trail = pos.trail
+        if trail:
+            if trail[0] != self.settings.start_menu or any(name not in self.hotline.menus for name in trail):
+                return False
+            for parent, child in zip(trail, trail[1:]):
+                if child not in [o.menu for o in self.hotline.menus[parent].options]:
+                    return False
+        elif pos.kind not in ("emergency", "emergency_dialled"):
+            return False
+        if pos.org:
+            if pos.org not in [o.organisation for o in self.hotline.menus[trail[-1]].options]:
+                return False
+            if pos.kind != "org" and self.hotline.organisations[pos.org].phone is None:
+                return False
+        return True
+
+    def language_keys(self) -> dict[str, str]:
+        """Give each offered language a key, in the configured order, skipping reserved keys."""
+        reserved = {self.emergency.key, self.keys.back, self.keys.repeat}
+        free = [k for k in "1234567890" if k not in reserved]
+        return dict(zip(free, self.codes))
+
+    def language_choices(self) -> list[Say | Pause]:
+        return [self.say(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key)
+                for key, code in self.language_keys().items()]
+
+    # -- words ---------------------------------------------------------------
+
+    def ask(self, pos: Position, words: list[Say | Pause], danger: bool = True) -> list[Action]:
+        """Wrap a menu's words in a prompt, with the keys every menu has, then handle silence."""
+        langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
+        head = [self.say(lang, P.DANGER_KEY, key=self.key_name(lang, self.emergency.key)) for lang in langs] if danger else []
+        tail = []
+        for lang in langs:
+            tail.append(self.say(lang, P.REPEAT, key=self.key_name(lang, self.keys.repeat)))
+            if pos.kind != "languages":
+                tail.append(self.say(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
+        quiet = Position(pos.kind, pos.lang, pos.trail, pos.org, pos.failures, silent=True)
+        return [Ask(tuple(head + words + tail), pos, self.settings.gather_timeout), Go(quiet)]
+
+    def transfer(self, pos: Position, phone: Phone) -> Transfer:
+        return Transfer(phone.e164, pos.at("dialled"), self.settings.dial_timeout)
+
+    def number_words(self, lang: str, org: Organisation) -> list[Say | Pause]:
+        spoken = self.spoken(lang, org.phone)
+        words: list[Say | Pause] = [self.say(lang, P.NUMBER, name=org.name, number=spoken), Pause(1),
+                                    self.say(lang, P.NUMBER_AGAIN, number=spoken), Pause(1)]
+        for other in org.other_phones:
+            words += [self.say(lang, P.OTHER_NUMBER, number=self.spoken(lang, other)), Pause(1)]
+        return words
+
+    def say(self, lang: str, msgid: str, **values: str) -> Say:
+        return Say(self.hotline.catalogs.say(lang, msgid, **values), lang)
+
+    def text(self, lang: str, msgid: str) -> str:
+        return self.hotline.catalogs.get(lang, msgid)
+
+    def spoken(self, lang: str, phone: Phone) -> str:
+        """Speak a number digit by digit, a pause between groups, so it can be written down."""
+        plus = self.text(lang, P.PLUS)
+        return ", ".join(" ".join(plus if ch == "+" else ch for ch in group) for group in phone.groups)
+
+    def key_name(self, lang: str, key: str) -> str:
+        return {"*": self.text(lang, P.STAR), "#": self.text(lang, P.HASH)}.get(key, key)
+
+    def address(self, lang: str, address: str, spell: bool = False) -> str:
+        """Speak a web or e-mail address so it can be typed: 'zanzu dot n l'."""
+        marks = {".": P.DOT, "/": P.SLASH, "-": P.DASH, "@": P.AT}
+        words: list[str] = []
+        token = ""
+        for ch in address.removeprefix("https://").removeprefix("http://") + " ":
+            if ch in marks or ch == " ":
+                if token:
+                    # Short parts (nl, org) are letters, not words; spelling does every part.
+                    words.append(" ".join(token) if spell or len(token) <= 3 else token)
+                token = ""
+                if ch in marks:
+                    words.append(self.text(lang, marks[ch]))
+            else:
+                token += ch
+        return (", " if spell else " ").join(words)

@@ -1,0 +1,203 @@
+"""A call simulator that behaves as Twilio does: signed webhooks in, TwiML executed."""
+from __future__ import annotations
+
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Protocol
+
+from twilio.request_validator import RequestValidator
+
+SILENCE = ("-", "silence")
+OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened on the simulated call."""
+
+    kind: str  # say, play, pause, key, silence, dial, redirect, hangup, end, error
+    text: str = ""
+    lang: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "say":
+            return f"[{self.lang}] {self.text}"
+        if self.kind == "key":
+            return f"> pressed {self.text}"
+        if self.kind == "silence":
+            return "> (silence)"
+        if self.kind == "pause":
+            return f"  (pause {self.text} s)"
+        return f"  {self.kind.upper()} {self.text}".rstrip()
+
+
+@dataclass
+class Call:
+    """The transcript of one simulated call."""
+
+    events: list[Event] = field(default_factory=list)
+    ended: str = ""
+    requests: int = 0
+
+    @property
+    def heard(self) -> list[str]:
+        """Return everything said, in order."""
+        return [e.text for e in self.events if e.kind == "say"]
+
+    @property
+    def dialled(self) -> list[str]:
+        """Return the numbers of every transfer, in order."""
+        return [e.text.split(" ")[0] for e in self.events if e.kind == "dial"]
+
+    def said(self, words: str) -> bool:
+        """Tell whether any prompt contained words."""
+        return any(words in text for text in self.heard)
+
+    def transcript(self) -> str:
+        return "\n".join(str(e) for e in self.events) + f"\n-- call ended: {self.ended}\n"
+
+
+class Transport(Protocol):
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]: ...
+
+
+class FlaskTransport:
+    """Send requests to a Flask app in this process (what the tests use)."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def post(self, url, params, headers):
+        parts = urllib.parse.urlsplit(url)
+        response = self.client.post(
+            parts.path, query_string=parts.query, data=params, headers=headers,
+            base_url=f"{parts.scheme}://{parts.netloc}",
+        )
+        return response.status_code, response.get_data(as_text=True)
+
+
+class HttpTransport:
+    """Send requests over HTTP to a running hotline."""
+
+    def post(self, url, params, headers):
+        body = urllib.parse.urlencode(params).encode()
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # Twilio's own limit
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace")
+
+
+class Simulator:
+    """Drive a hotline the way Twilio drives it: the same requests, the same signatures."""
+
+    def __init__(self, transport: Transport, token: str, base_url: str = "http://127.0.0.1:5000",
+                 caller: str = "+31612345678", called: str = "+31850000000", max_requests: int = 200):
+        self.transport = transport
+        self.validator = RequestValidator(token)
+        self.base_url = base_url.rstrip("/")
+        self.caller = caller
+        self.called = called
+        self.max_requests = max_requests
+
+    def call(self, keys: Iterable[str] | None = None, dial_outcomes: Iterable[str] = (),
+             ask: Callable[[], str | None] | None = None,
+             on_event: Callable[[Event], None] | None = None) -> Call:
+        """Place a call; keys (or ask()) answer each prompt, dial_outcomes each transfer."""
+        call = Call()
+        script: Iterator[str] | None = iter(keys) if keys is not None else None
+        outcomes = iter(dial_outcomes)
+        sid = "CA" + secrets.token_hex(16)
+
+        def note(event: Event) -> None:
+            call.events.append(event)
+            if on_event:
+                on_event(event)
+
+        def next_input() -> str | None:
+            if script is not None:
+                return next(script, None)
+            return ask() if ask else None
+
+        url = self.base_url + "/voice"
+        params: dict[str, str] = {"CallStatus": "ringing"}
+        while url:
+            if call.requests >= self.max_requests:
+                call.ended = f"stopped after {self.max_requests} requests: the menu loops"
+                break
+            call.requests += 1
+            status, body = self.request(url, sid, params)
+            params = {}
+            if status != 200:
+                note(Event("error", f"HTTP {status} from {url}"))
+                call.ended = f"error: the hotline answered HTTP {status}"
+                break
+            try:
+                root = ET.fromstring(body)
+            except ET.ParseError as exc:
+                note(Event("error", f"not XML: {exc}"))
+                call.ended = "error: the answer is not TwiML"
+                break
+            url, params, ended = self.execute(root, url, note, next_input, outcomes)
+            if ended:
+                call.ended = ended
+        return call
+
+    def request(self, url: str, sid: str, extra: dict[str, str]) -> tuple[int, str]:
+        params = {
+            "CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": self.caller, "To": self.called,
+            "CallStatus": "in-progress", "ApiVersion": "2010-04-01", "Direction": "inbound", **extra,
+        }
+        signature = self.validator.compute_signature(url, params)
+        return self.transport.post(url, params, {"X-Twilio-Signature": signature})
+
+    def execute(self, root: ET.Element, url: str, note, next_input, outcomes) -> tuple[str, dict[str, str], str]:
+        """Run one TwiML document; return the next URL and its parameters, or why the call ended."""
+        for verb in root:
+            if verb.tag in ("Say", "Play", "Pause"):
+                self.speak(verb, note)
+            elif verb.tag == "Gather":
+                for child in verb:
+                    self.speak(child, note)
+                key = next_input()
+                if key is None:
+                    return "", {}, "the caller hung up"
+                action = urllib.parse.urljoin(url, verb.get("action") or url)
+                if key in SILENCE or key == "":
+                    note(Event("silence"))
+                    if verb.get("actionOnEmptyResult") == "true":
+                        return action, {}, ""
+                    continue
+                note(Event("key", key))
+                return action, {"Digits": key}, ""
+            elif verb.tag == "Dial":
+                outcome = next(outcomes, "completed")
+                number = (verb.findtext("Number") or verb.text or "").strip()
+                note(Event("dial", f"{number} → {outcome}"))
+                if verb.get("action"):
+                    duration = "42" if outcome == "completed" else "0"
+                    return urllib.parse.urljoin(url, verb.get("action")), {"DialCallStatus": outcome, "DialCallDuration": duration}, ""
+            elif verb.tag == "Redirect":
+                target = urllib.parse.urljoin(url, (verb.text or "").strip())
+                note(Event("redirect", urllib.parse.urlsplit(target).path))
+                return target, {}, ""
+            elif verb.tag == "Hangup":
+                note(Event("hangup"))
+                return "", {}, "hangup"
+            else:
+                note(Event("error", f"unsupported verb <{verb.tag}>"))
+        return "", {}, "the document ended without a goodbye (Twilio hangs up)"
+
+    @staticmethod
+    def speak(verb: ET.Element, note) -> None:
+        if verb.tag == "Say":
+            note(Event("say", (verb.text or "").strip(), verb.get("language", "")))
+        elif verb.tag == "Play":
+            note(Event("play", (verb.text or "").strip()))
+        elif verb.tag == "Pause":
+            note(Event("pause", verb.get("length", "1")))

@@ -1,0 +1,51 @@
+"""Render the call flow's actions as TwiML with twilio's VoiceResponse."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from .actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
+from .languages import Language
+
+
+class Renderer:
+    """Build TwiML documents; URLs and audio come from the web layer."""
+
+    def __init__(self, languages: Iterable[Language], url: Callable[[Position], str], audio: Callable[[Say], str | None]):
+        self.languages = {lang.code: lang for lang in languages}
+        self.url = url
+        self.audio = audio
+
+    def render(self, actions: Iterable[Action]) -> VoiceResponse:
+        response = VoiceResponse()
+        for action in actions:
+            if isinstance(action, Ask):
+                # Prompts inside the Gather: any key interrupts them (barge-in).
+                gather = Gather(action=self.url(action.at), method="POST", input="dtmf", num_digits=1,
+                                timeout=action.timeout, finish_on_key="", action_on_empty_result=False)
+                for prompt in action.prompts:
+                    self.speak(gather, prompt)
+                response.append(gather)
+            elif isinstance(action, (Say, Pause)):
+                self.speak(response, action)
+            elif isinstance(action, Go):
+                response.redirect(self.url(action.at), method="POST")
+            elif isinstance(action, Transfer):
+                dial = Dial(action=self.url(action.at), method="POST", timeout=action.timeout)
+                dial.number(action.number)
+                response.append(dial)
+            elif isinstance(action, Hangup):
+                response.hangup()
+        return response
+
+    def speak(self, parent, item: Say | Pause) -> None:
+        if isinstance(item, Pause):
+            parent.pause(length=item.seconds)
+            return
+        audio = self.audio(item)
+        if audio:
+            parent.play(audio)
+            return
+        lang = self.languages[item.lang]
+        parent.say(item.text, language=lang.say_language, voice=lang.voice)
