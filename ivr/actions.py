@@ -1,6 +1,7 @@
 """What the call flow asks the telephone to do, independent of Twilio."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled")
@@ -42,7 +43,7 @@ class Position:
 
 
 def _safe(part: str) -> bool:
-    return part.replace("_", "").replace("-", "").isalnum() and part.isascii() and len(part) <= 64
+    return re.fullmatch(r"[A-Za-z0-9_-]{1,64}", part) is not None
 
 
 @dataclass(frozen=True)

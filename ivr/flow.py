@@ -68,10 +68,10 @@ class CallFlow:
             return [self.say(pos.lang, P.CONNECTING_AGAIN, name=org.name), self.transfer(pos, org.phone)]
         if pos.kind == "failed":
             org = self.hotline.organisations[pos.org]
-            words = [self.say(pos.lang, P.TRANSFER_FAILED, name=org.name), *self.number_words(pos.lang, org),
+            words = [*self.number_words(pos.lang, org),
                      self.say(pos.lang, P.RETRY, key=self.key_name(pos.lang, self.keys.retry)),
                      self.say(pos.lang, P.HEAR_AGAIN, key=self.key_name(pos.lang, self.keys.hear_again))]
-            return self.ask(pos, words)
+            return self.ask(pos, words, lead=[self.say(pos.lang, P.TRANSFER_FAILED, name=org.name)])
         # emergency: the instruction always comes first, whatever the carrier can do.
         langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
         words = [self.say(lang, P.EMERGENCY, emergency=self.spoken(lang, self.emergency.number)) for lang in langs]
@@ -216,10 +216,10 @@ class CallFlow:
 
     # -- words ---------------------------------------------------------------
 
-    def ask(self, pos: Position, words: list[Say | Pause], danger: bool = True) -> list[Action]:
+    def ask(self, pos: Position, words: list[Say | Pause], danger: bool = True, lead: list[Say] = ()) -> list[Action]:
         """Wrap a menu's words in a prompt, with the keys every menu has, then handle silence."""
         langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
-        head = [self.say(lang, P.DANGER_KEY, key=self.key_name(lang, self.emergency.key)) for lang in langs] if danger else []
+        head = [*lead] + ([self.say(lang, P.DANGER_KEY, key=self.key_name(lang, self.emergency.key)) for lang in langs] if danger else [])
         tail = []
         for lang in langs:
             tail.append(self.say(lang, P.REPEAT, key=self.key_name(lang, self.keys.repeat)))

@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 from twilio.request_validator import RequestValidator
 
 SILENCE = ("-", "silence")
+HANG_UP = ("hangup", "q")
 OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
@@ -121,7 +122,9 @@ class Simulator:
 
         def next_input() -> str | None:
             if script is not None:
-                return next(script, None)
+                # When the script runs out the caller stays silent, as a real one would.
+                key = next(script, "-")
+                return None if key in HANG_UP else key
             return ask() if ask else None
 
         url = self.base_url + "/voice"
