@@ -147,8 +147,8 @@ class CallFlow:
         for code in langs:
             out.append(self.say(code, P.EMERGENCY, emergency=self.spoken(code, self.emergency.number)))
             out.append(self.say(code, P.FALLBACK, name=org.name, number=self.spoken(code, org.phone)))
+            out.append(self.say(code, P.GOODBYE))
             out.append(Pause(1))
-        out += [self.say(code, P.GOODBYE) for code in langs]
         return out + [Hangup()]
 
     # -- navigation ----------------------------------------------------------

@@ -62,14 +62,11 @@ def parse_phone(text: str) -> Phone:
     kind = _TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
     if phonenumbers.region_code_for_number(number) == REGION:
         written = text.strip()
-        # Keep the administrator's grouping when it is the national form; it is
-        # how the organisation publishes the number.
-        if written.startswith("0") and _digits(written) == _digits(
-            phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
-        ):
-            shown = written
-        else:
-            shown = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        # Keep the administrator's grouping when it is the national form in short groups:
+        # it is how the organisation publishes the number.
+        short = all(len(group) <= 4 for group in re.split(r"[\s\-./()]+", written))
+        shown = written if written.startswith("0") and short and _digits(written) == _digits(national) else national
     else:
         shown = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
     return Phone(e164, _groups(shown), kind)

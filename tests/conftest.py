@@ -1,0 +1,25 @@
+"""Fixtures: the app with the shipped configuration, and a simulated caller."""
+from __future__ import annotations
+
+import pytest
+
+from ivr import create_app
+from ivr.simulator import FlaskTransport, Simulator
+
+TOKEN = "test-auth-token"
+
+
+@pytest.fixture
+def app():
+    return create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def phone(app):
+    """A caller on the hotline, dialling through the same signed webhooks Twilio uses."""
+    return Simulator(FlaskTransport(app), TOKEN, "http://localhost")

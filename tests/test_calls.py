@@ -1,0 +1,233 @@
+"""Whole calls through the shipped menu, as a caller hears them."""
+from __future__ import annotations
+
+import pytest
+
+# Language keys follow the order in config/hotline.yaml.
+LANGUAGES = {"nl": "1", "en": "2", "ar": "3"}
+SAY_LANGUAGE = {"nl": "nl-NL", "en": "en-GB", "ar": "arb"}
+
+# The same keys after the language key, in every language: keys, number dialled, number spoken.
+TRANSFERS = {
+    "veilig_thuis": (["1"], "+318002000", "0 8 0 0, 2 0 0 0"),
+    "centrum_seksueel_geweld": (["2"], "+318000188", "0 8 0 0, 0 1 8 8"),
+    "slachtofferhulp": (["3", "1"], "+319000101", "0 9 0 0, 0 1 0 1"),
+    "slachtofferhulp_anonymous": (["3", "2"], "+319009999001", "0 9 0 0, 9 9 9 9, 0 0 1"),
+    "politie": (["4"], "+319008844", "0 9 0 0, 8 8 4 4"),
+    "zorgcafe": (["6"], "+31630261611", "0 6, 3 0, 2 6, 1 6, 1 1"),
+    "iom_return": (["7", "1"], "+31887464466", "0 8 8, 7 4 6, 4 4 6 6"),
+    "iom_family": (["7", "2"], "+31887464444", "0 8 8, 7 4 6, 4 4 4 4"),
+    "iom_ukraine": (["7", "3"], "+31887464466", "0 8 8, 7 4 6, 4 4 6 6"),
+}
+NAMES = {
+    "veilig_thuis": "Veilig Thuis", "centrum_seksueel_geweld": "Centrum Seksueel Geweld",
+    "slachtofferhulp": "Slachtofferhulp Nederland", "slachtofferhulp_anonymous": "Verbreek de Stilte",
+    "politie": "Politie", "zorgcafe": "Zorgcafé Dokters van de Wereld", "iom_return": "IOM",
+    "iom_family": "IOM", "iom_ukraine": "IOM",
+}
+FAILED = ("busy", "no-answer", "failed", "canceled")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("org", TRANSFERS)
+def test_every_organisation_is_reached_with_the_same_keys_in_every_language(phone, lang, org):
+    keys, number, spoken = TRANSFERS[org]
+    call = phone.call([LANGUAGES[lang], *keys, "-"])
+    assert call.dialled == [number]
+    assert call.said(NAMES[org])
+    assert call.said(spoken)
+    # Everything after the language choice is in that language's voice.
+    chosen = call.events.index(next(e for e in call.events if e.kind == "key"))
+    assert {e.lang for e in call.events[chosen:] if e.kind == "say"} == {SAY_LANGUAGE[lang]}
+    assert call.ended == "hangup"
+    assert call.heard[-1] == {"nl": "Bedankt voor uw telefoontje. Tot ziens.", "en": "Thank you for calling. Goodbye.",
+                              "ar": "شكرًا لاتصالك. مع السلامة."}[lang]
+
+
+def test_greeting_gives_112_first_in_dutch_and_english_then_each_language_in_itself(phone):
+    call = phone.call(["hangup"])
+    assert call.heard == [
+        "Welkom bij de hulplijn van IOM Nederland. Wij vertellen u welke organisatie u kan helpen, en verbinden u door.",
+        "Bent u in direct gevaar? Hang dan op en bel 1 1 2, of druk op 9.",
+        "Welcome to the help line of IOM the Netherlands. We tell you which organisation can help you and put you through.",
+        "If you are in immediate danger, hang up and call 1 1 2, or press 9.",
+        "Voor Nederlands, druk op 1.",
+        "For English, press 2.",
+        "للغة العربية، اضغط 3.",
+        "Om de keuzes nog een keer te horen, druk op sterretje.",
+        "To hear the choices again, press star.",
+    ]
+
+
+def test_organisation_description_gives_website_and_number_slowly(phone):
+    call = phone.call(["2", "1", "-"])
+    assert call.heard[-6:-1] == [
+        "Veilig Thuis gives advice and support in situations of domestic violence or child abuse.",
+        "Website: veiligthuis dot n l.",
+        "The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.",
+        "Again: 0 8 0 0, 2 0 0 0.",
+        "We are now connecting you to Veilig Thuis.",
+    ]
+    assert [e.text for e in call.events if e.kind == "pause"] == ["1", "1"]
+
+
+@pytest.mark.parametrize("outcome", FAILED)
+def test_failed_transfer_gives_the_number_and_a_way_on(phone, outcome):
+    call = phone.call(["2", "4", "-", "1", "-"], dial_outcomes=[outcome, "completed"])
+    assert call.dialled == ["+319008844", "+319008844"]
+    text = "\n".join(call.heard)
+    assert "Sorry, we could not connect you to Politie.\nIf you are in immediate danger, press 9.\n" \
+           "The phone number of Politie is 0 9 0 0, 8 8 4 4.\nAgain: 0 9 0 0, 8 8 4 4.\n" \
+           "To try again, press 1.\nTo hear the number again, press 2." in text
+    assert "We are trying Politie again." in text
+    assert call.ended == "hangup"
+
+
+def test_failed_transfer_hear_again_and_back(phone):
+    call = phone.call(["2", "1", "-", "2", "0", "hangup"], dial_outcomes=["busy"])
+    assert call.heard.count("The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.") == 3
+    assert call.heard[-10] == "Choose the situation you are in."
+    assert call.dialled == ["+318002000"]
+
+
+def test_failed_transfer_left_silent_ends_safely(phone):
+    call = phone.call(["2", "1", "-"], dial_outcomes=["no-answer"])
+    assert call.heard[-3:] == [
+        "If you are in immediate danger, hang up now and call 1 1 2. Again: hang up and call 1 1 2.",
+        "For other help, call IOM the Netherlands on 0 8 8, 7 4 6, 4 4 6 6.",
+        "Thank you for calling. Goodbye.",
+    ]
+    assert call.ended == "hangup"
+
+
+def test_website_only_organisation_is_spelled_then_back_to_the_menu(phone):
+    call = phone.call(["2", "5", "-", "hangup"])
+    assert call.dialled == []
+    assert "Website: zanzu dot n l." in call.heard
+    assert "That is spelled: z a n z u, dot, n l." in call.heard
+    assert call.heard[-10] == "Choose the situation you are in."
+
+
+def test_email_only_organisation_spells_the_address(phone):
+    call = phone.call(["2", "7", "4", "-", "hangup"])
+    assert call.dialled == []
+    assert "E-mail: info at d t v dot minvenj dot n l." in call.heard
+    assert "That is spelled: i n f o, at, d t v, dot, m i n v e n j, dot, n l." in call.heard
+
+
+def test_ukraine_notes_give_both_numbers(phone):
+    call = phone.call(["2", "7", "3", "-"])
+    assert "IOM cannot currently support refugees from Ukraine who want to return to Ukraine." in call.heard
+    assert "You can also call 0 7 0, 3 1 8, 1 5 0 0." in call.heard
+
+
+EMERGENCY = "If you are in immediate danger, hang up now and call 1 1 2. Again: hang up and call 1 1 2."
+
+
+@pytest.mark.parametrize("path", [[], ["2"], ["2", "3"], ["2", "7"], ["2", "1"], ["2", "1", "-"]],
+                         ids=["language menu", "main menu", "victims menu", "iom menu", "organisation", "failed transfer"])
+def test_emergency_key_works_on_every_menu(phone, path):
+    call = phone.call([*path, "9", "hangup"], dial_outcomes=["busy"])
+    assert EMERGENCY in call.heard
+    assert "+318002000" not in call.dialled[1:]
+    assert "112" not in call.dialled  # the shipped carrier cannot connect 112
+
+
+def test_emergency_key_on_language_menu_speaks_dutch_and_english(phone):
+    call = phone.call(["9", "hangup"])
+    assert call.heard[-6:] == [
+        "Bent u in direct gevaar? Hang nu op en bel 1 1 2. Nog een keer: hang op en bel 1 1 2.",
+        EMERGENCY,
+        "Om de keuzes nog een keer te horen, druk op sterretje.",
+        "Om terug te gaan, druk op 0.",
+        "To hear the choices again, press star.",
+        "To go back, press 0.",
+    ]
+
+
+def test_emergency_transfer_where_the_carrier_allows_it(tmp_path, monkeypatch):
+    import shutil
+
+    from ivr import create_app
+    from ivr.simulator import FlaskTransport, Simulator
+
+    shutil.copytree("config", tmp_path / "config")
+    settings = tmp_path / "config" / "hotline.yaml"
+    settings.write_text(settings.read_text().replace("transfer: false", "transfer: true"))
+    app = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config")})
+    call = Simulator(FlaskTransport(app), "t", "http://localhost").call(["2", "9", "hangup"], dial_outcomes=["failed"])
+    assert call.dialled == ["112"]
+    said = call.heard
+    # The instruction comes first, then the attempt; after a failed attempt, the instruction again.
+    assert said.index(EMERGENCY) < said.index("We will now try to connect you to 1 1 2. If you hear nothing, hang up and call 1 1 2 yourself.")
+    assert said.count(EMERGENCY) == 2
+
+
+def test_star_repeats_and_zero_goes_back(phone):
+    call = phone.call(["2", "3", "*", "0", "0", "hangup"])
+    prompts = [t for t in call.heard if t in ("Choose the situation you are in.",
+                                              "Slachtofferhulp Nederland helps victims of a crime, a traffic accident or a disaster.",
+                                              "For English, press 2.")]
+    assert prompts == ["For English, press 2.", "Choose the situation you are in.",
+                       "Slachtofferhulp Nederland helps victims of a crime, a traffic accident or a disaster.",
+                       "Slachtofferhulp Nederland helps victims of a crime, a traffic accident or a disaster.",
+                       "Choose the situation you are in.", "For English, press 2."]
+
+
+@pytest.mark.parametrize("keys", [["2", "-", "-", "-"], ["2", "8", "#", "8"], ["2", "-", "8", "-"], ["5", "5", "5"]])
+def test_silence_and_wrong_keys_end_safely_after_three(phone, keys):
+    call = phone.call(keys)
+    sorry = [t for t in call.heard if t in ("Sorry, we did not hear a choice.", "Sorry, that key is not one of the choices.")]
+    assert len(sorry) == 2
+    assert call.ended == "hangup"
+    assert "1 1 2" in call.heard[-3] and "0 8 8, 7 4 6, 4 4 6 6" in call.heard[-2]
+    assert call.requests <= 6
+
+
+def test_wrong_key_reprompts_before_the_menu(phone):
+    call = phone.call(["2", "8", "hangup"])
+    index = call.heard.index("Sorry, that key is not one of the choices.")
+    assert call.heard[index + 2] == "Choose the situation you are in."
+
+
+def test_every_prompt_sits_inside_a_gather_and_silence_is_handled(client, app):
+    from tests.test_security import signed_post
+
+    response = signed_post(client, "/voice/en/menu/main", {})
+    xml = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/voice/en/menu/main" '
+                          'actionOnEmptyResult="false" finishOnKey="" input="dtmf" method="POST" numDigits="1" timeout="6">'
+                          '<Say language="en-GB" voice="Polly.Amy">If you are in immediate danger, press 9.</Say>')
+    assert xml.endswith('</Gather><Redirect method="POST">/voice/en/menu/main?s=1</Redirect></Response>')
+
+
+def test_transfer_is_a_dial_with_timeout_and_action(client):
+    from tests.test_security import signed_post
+
+    xml = signed_post(client, "/voice/nl/org/veilig_thuis/main", {}).get_data(as_text=True)
+    assert '<Dial action="/voice/nl/dialled/veilig_thuis/main" method="POST" timeout="30"><Number>+318002000</Number></Dial>' in xml
+
+
+@pytest.mark.parametrize("where", ["nl/menu/gone", "xx/menu/main", "en/org/unknown/main", "en/org/veilig_thuis/victims",
+                                   "en/menu/main/main", "en/bogus", "en/menu/ma$in", "en/menu/" + "a" * 100])
+def test_stale_or_mangled_urls_lead_back_to_the_top(client, where):
+    from tests.test_security import signed_post
+
+    xml = signed_post(client, f"/voice/{where}", {"Digits": "1"}).get_data(as_text=True)
+    assert '<Gather action="/voice/-/languages"' in xml
+
+
+def test_an_exception_still_answers_with_112(app, client, monkeypatch, caplog):
+    from tests.test_security import signed_post
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.extensions["ivr"].flow, "respond", broken)
+    response = signed_post(client, "/voice/ar/menu/main", {"Digits": "1", "From": "+31612345678"})
+    xml = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "عذرًا، حدث خطأ من جهتنا." in xml and "1 1 2" in xml and xml.endswith("<Hangup /></Response>")
+    assert "webhook failed at /voice/ar/menu/main" in caplog.text
+    assert "612345678" not in caplog.text

@@ -1,0 +1,86 @@
+"""Only requests that Twilio signed are answered."""
+from __future__ import annotations
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import TOKEN
+
+PARAMS = {"CallSid": "CA123", "From": "+31612345678", "To": "+31850000000", "Digits": "2"}
+
+
+def signed_post(client, path, params, url=None, headers=None, token=TOKEN):
+    """POST as Twilio does: the signature covers the full public URL and every parameter."""
+    signature = RequestValidator(token).compute_signature(url or f"http://localhost{path}", params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})})
+
+
+def test_twilio_test_vector():
+    # From twilio-python's own tests: token 12345 signs this request to this signature.
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    params = {"CallSid": "CA1234567890ABCDE", "Digits": "1234", "From": "+14158675309",
+              "To": "+18005551212", "Caller": "+14158675309"}
+    assert RequestValidator("12345").compute_signature(url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+
+
+def test_signed_request_is_answered(client):
+    assert signed_post(client, "/voice", PARAMS).status_code == 200
+
+
+def test_unsigned_request_is_refused(client):
+    assert client.post("/voice", data=PARAMS).status_code == 403
+
+
+def test_wrongly_signed_request_is_refused(client):
+    assert signed_post(client, "/voice", PARAMS, token="not-the-token").status_code == 403
+
+
+@pytest.mark.parametrize("change", [{"Digits": "9"}, {"From": "+31699999999"}, {"Extra": "1"}])
+def test_tampered_parameters_are_refused(client, change):
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/en/menu/main", PARAMS)
+    response = client.post("/voice/en/menu/main", data={**PARAMS, **change}, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_tampered_url_is_refused(client):
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/en/menu/main", PARAMS)
+    response = client.post("/voice/en/menu/main?n=0", data=PARAMS, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_https_url_behind_a_tls_proxy_is_accepted(client):
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.org"}
+    url = "https://hotline.example.org/voice"
+    assert signed_post(client, "/voice", PARAMS, url=url, headers=headers).status_code == 200
+    # Signed for https but seen as http without the proxy's headers: refused.
+    assert signed_post(client, "/voice", PARAMS, url=url).status_code == 403
+
+
+def test_healthz_needs_no_signature(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "languages": ["nl", "en", "ar"], "organisations": 11, "menus": 3}
+
+
+def test_oversized_body_is_refused(client):
+    response = signed_post(client, "/voice", {"Digits": "1" * 70_000})
+    assert response.status_code == 413
+
+
+def test_no_token_no_server(monkeypatch):
+    from ivr import create_app
+
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    with pytest.raises(RuntimeError, match="TWILIO_AUTH_TOKEN is not set"):
+        create_app()
+
+
+def test_invalid_configuration_no_server(tmp_path):
+    from ivr import create_app
+    from ivr.config import ConfigError
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "hotline.yaml").write_text("hotline: {}\n")
+    with pytest.raises(ConfigError) as error:
+        create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config")})
+    assert "config/hotline.yaml:1: hotline: 'welcome' is required here" in str(error.value)
