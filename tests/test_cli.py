@@ -1,0 +1,65 @@
+"""The ivr command as administrators, testers and translators use it."""
+from __future__ import annotations
+
+import shutil
+
+from babel.messages.pofile import read_po
+
+from ivr.cli import main
+
+
+def test_check_shipped_configuration(capsys):
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "configuration is valid: 3 languages (nl, en, ar), 11 organisations, 3 menus, 3 warnings"
+    assert out[0] == ("config/organisations.yaml:23: organisations.slachtofferhulp.phone: warning: +319000101 is a "
+                      "premium-rate number: Twilio may refuse the transfer (error 13224); callers then hear the number to dial themselves")
+
+
+def test_simulate_scripted_prints_a_transcript(capsys):
+    assert main(["simulate", "--keys", "2", "4", "-", "--dial-outcome", "busy"]) == 0
+    out = capsys.readouterr().out
+    assert "> pressed 2\n" in out
+    assert "  DIAL +319008844 → busy\n" in out
+    assert "[en-GB] Sorry, we could not connect you to Politie.\n" in out
+    assert out.endswith("-- call ended: hangup\n")
+
+
+def test_simulate_interactive_reads_keys(monkeypatch, capsys):
+    answers = iter(["2", "", "q"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(["simulate"]) == 0
+    out = capsys.readouterr().out
+    assert "> pressed 2\n[en-GB] If you are in immediate danger, press 9.\n" in out
+    assert "[en-GB] To go back, press 0.\n> (silence)\n  REDIRECT /voice/en/menu/main\n[en-GB] Sorry, we did not hear a choice.\n" in out
+    assert out.endswith("-- call ended: the caller hung up\n")
+
+
+def test_simulate_without_a_running_hotline(capsys):
+    assert main(["simulate", "--url", "http://127.0.0.1:9", "--keys", "1"]) == 2
+    assert "ivr simulate: cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_translations_status_counts_fuzzy(capsys):
+    assert main(["translations", "status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["language", "translated", "fuzzy", "missing"]
+    rows = {line.split()[0]: [int(n) for n in line.split()[1:]] for line in lines[1:]}
+    total = rows["en"][0]
+    assert rows["nl"][2] == 0 and rows["ar"][2] == 0
+    assert sum(rows["nl"]) == total and sum(rows["ar"]) == total
+
+
+def test_translations_update_adds_a_new_text_to_every_catalog(tmp_path, capsys):
+    shutil.copytree("config", tmp_path / "config")
+    menus = tmp_path / "config" / "menus.yaml"
+    menus.write_text(menus.read_text().replace("prompt: IOM the Netherlands.", "prompt: IOM the Netherlands helps migrants."))
+    assert main(["--config", str(tmp_path / "config"), "translations", "update"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "updated config/locales/nl/LC_MESSAGES/messages.po", "updated config/locales/ar/LC_MESSAGES/messages.po"]
+    with open(tmp_path / "config/locales/nl/LC_MESSAGES/messages.po", "rb") as fh:
+        message = read_po(fh).get("IOM the Netherlands helps migrants.")
+    assert message is not None and message.locations == [("config/menus.yaml", 41)]
+    # A changed text is flagged for review (babel's fuzzy matching keeps the old translation as a draft).
+    assert message.fuzzy
+    assert main(["--config", str(tmp_path / "config"), "translations", "status"]) == 0
