@@ -23,6 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         TWILIO_AUTH_TOKEN=os.environ.get("TWILIO_AUTH_TOKEN", ""),
         IVR_CONFIG=os.environ.get("IVR_CONFIG"),
         IVR_PROMPTS=os.environ.get("IVR_PROMPTS", str(PROMPTS_DIR)),
+        # Where Twilio fetches the audio from, e.g. a CDN; by default this app serves it.
+        IVR_PROMPTS_URL=os.environ.get("IVR_PROMPTS_URL", ""),
         # Proxies in front of the app whose X-Forwarded-* headers are trusted (Heroku: 1).
         IVR_PROXY_HOPS=int(os.environ.get("IVR_PROXY_HOPS", "1")),
         # Twilio's webhook bodies are a few hundred bytes; refuse anything large early.
@@ -35,11 +37,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         # No switch turns the signature check off: without a token nothing can be checked.
         raise RuntimeError("TWILIO_AUTH_TOKEN is not set: set it to your Twilio auth token (make run creates a local one)")
 
-    hotline = load(app.config["IVR_CONFIG"])
+    prompts = PromptLibrary(Path(app.config["IVR_PROMPTS"]))
+    hotline = load(app.config["IVR_CONFIG"], prompts)
     app.extensions["ivr"] = web.Runtime(
         hotline=hotline,
         flow=CallFlow(hotline),
-        prompts=PromptLibrary(Path(app.config["IVR_PROMPTS"])),
+        prompts=prompts,
         validator=RequestValidator(token),
     )
     hops = app.config["IVR_PROXY_HOPS"]
@@ -47,7 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     app.register_blueprint(web.bp)
-    app.add_url_rule("/prompts/<lang>/<name>", "prompt", web.serve_prompt)
+    app.add_url_rule("/prompts/<path:name>", "prompt", web.serve_prompt)
 
     @app.get("/healthz")
     def healthz():

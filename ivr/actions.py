@@ -17,10 +17,13 @@ class Position:
     org: str = ""
     failures: int = 0
     silent: bool = False  # reached after a <Gather> heard nothing
+    page: int = 0  # the page of the language menu
 
     def path(self) -> str:
         """Encode the place (not the counters) as a path such as 'en/org/veilig_thuis/main'."""
         parts = [self.lang or "-", self.kind] + ([self.org] if self.org else []) + list(self.trail)
+        if self.page:
+            parts.append(str(self.page))
         return "/".join(parts)
 
     @classmethod
@@ -30,12 +33,16 @@ class Position:
         if len(parts) < 2 or parts[1] not in KINDS or not all(_safe(p) for p in parts):
             return None
         lang, kind, rest = ("" if parts[0] == "-" else parts[0]), parts[1], parts[2:]
-        org = ""
+        org, page = "", 0
         if kind in ("org", "transfer", "dialled", "failed"):
             if not rest:
                 return None
             org, rest = rest[0], rest[1:]
-        return cls(kind, lang, tuple(rest), org, max(0, min(failures, 99)), silent)
+        if kind == "languages" and rest:
+            if len(rest) > 1 or not rest[0].isdigit():
+                return None
+            page, rest = int(rest[0]), []
+        return cls(kind, lang, tuple(rest), org, max(0, min(failures, 99)), silent, min(page, 99))
 
     def at(self, kind: str, **changes) -> "Position":
         """Return another position of the same call, with counters reset."""
@@ -68,6 +75,8 @@ class Ask:
     prompts: tuple[Say | Pause, ...]
     at: Position
     timeout: int
+    speech: str | None = None  # a speech-recognition language: the caller may also say the choice
+    hints: str = ""  # words the recogniser should expect
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,11 @@ def catalog_path(locales: Path, code: str) -> Path:
 
 
 def placeholders(text: str) -> set[str]:
-    """Return the {names} a text formats in."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """Return the {names} a text formats in ('{}' for a nameless one, '{?}' if braces are unbalanced)."""
+    try:
+        return {f"{{{name}}}" for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError:
+        return {"{?}"}
 
 
 class Catalogs:

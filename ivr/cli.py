@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, check, config_dir
+from .languages import ENGINES
+from .prompts import DEFAULT_DIR as PROMPTS_DIR
+from .prompts import prompt_name
 from .simulator import OUTCOMES, FlaskTransport, HttpTransport, Simulator
 
 DEV_TOKEN = Path(__file__).resolve().parent.parent / "instance" / "dev-token"
@@ -17,13 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ivr command line."""
     parser = argparse.ArgumentParser(prog="ivr", description="The hotline's tools for administrators and testers.")
     parser.add_argument("--config", metavar="DIR", help="configuration folder (default: $IVR_CONFIG or ./config)")
+    parser.add_argument("--prompts", metavar="DIR", help="audio folder (default: $IVR_PROMPTS or ./prompts)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("check", help="check the configuration and list every problem")
 
     sim = commands.add_parser("simulate", help="place a simulated call, as Twilio would")
     sim.add_argument("--url", help="a running hotline (default: the app, in this process)")
-    sim.add_argument("--keys", nargs="*", metavar="KEY", help="keys to press in turn; '-' stays silent, 'hangup' ends the call; after the last key the caller stays silent (default: ask)")
+    sim.add_argument("--keys", nargs="*", metavar="KEY", help="keys to press in turn; '-' stays silent, 'say:WORDS' answers by voice, 'hangup' ends the call; after the last key the caller stays silent (default: ask)")
     sim.add_argument("--dial-outcome", nargs="*", default=[], choices=OUTCOMES, metavar="OUTCOME",
                      help=f"what each transfer does in turn: {', '.join(OUTCOMES)} (default: completed)")
     sim.add_argument("--from", dest="caller", default="+31612345678", help="the caller's number (never stored)")
@@ -31,20 +35,35 @@ def main(argv: list[str] | None = None) -> int:
     tr = commands.add_parser("translations", help="the message catalogs")
     tr.add_argument("action", choices=("update", "status"), help="update: extract texts and merge them into every catalog; status: count what is missing")
 
+    pr = commands.add_parser("prompts", help="the audio files of every text a caller can hear")
+    pr.add_argument("action", choices=("build", "missing"), help="build: synthesise what changed; missing: list texts without audio")
+    pr.add_argument("--lang", nargs="*", metavar="CODE", help="only these languages")
+    pr.add_argument("--engine", choices=ENGINES, help="use this engine for every language (default: each language's own)")
+    pr.add_argument("--dry-run", action="store_true", help="say what would be built and removed; change nothing")
+    pr.add_argument("--jobs", type=int, default=4, help="prompts synthesised at once (default: 4)")
+
     args = parser.parse_args(argv)
     folder = config_dir(args.config)
+    prompts = Path(args.prompts or os.environ.get("IVR_PROMPTS") or PROMPTS_DIR)
     try:
         if args.command == "check":
-            return run_check(folder)
+            return run_check(folder, prompts)
         if args.command == "simulate":
-            return run_simulate(args, folder)
+            return run_simulate(args, folder, prompts)
+        if args.command == "prompts":
+            return run_prompts(args, folder, prompts)
         return run_translations(args.action, folder)
     except KeyboardInterrupt:
         return 130
 
 
-def run_check(folder: Path) -> int:
-    hotline, problems = check(folder)
+def run_check(folder: Path, prompts: Path) -> int:
+    from .languages import KNOWN
+    from .prompts import PromptLibrary
+
+    hotline, problems = check(folder, PromptLibrary(prompts))
+    for line in table_problems(folder):
+        print(line)
     for problem in problems:
         print(problem, file=sys.stderr if not problem.warning else sys.stdout)
     errors = [p for p in problems if not p.warning]
@@ -62,31 +81,111 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def run_simulate(args, folder: Path) -> int:
+def table_problems(folder: Path) -> list[str]:
+    """Check the language table against what gTTS and the installed espeak-ng really speak."""
+    from gtts.lang import tts_langs
+
+    from .config import read_source
+    from .languages import KNOWN
+    from .tts import espeak_voices
+
+    configured = [KNOWN[code] for code in _configured_codes(folder) if code in KNOWN]
+    gtts = tts_langs()
+    voices = espeak_voices()
+    out = []
+    for lang in configured:
+        if lang.gtts and lang.gtts not in gtts:
+            out.append(f"ivr/languages.py: {lang.code}: warning: gTTS has no voice '{lang.gtts}'")
+        if lang.espeak and voices is not None and lang.espeak not in voices:
+            out.append(f"ivr/languages.py: {lang.code}: warning: the installed espeak-ng has no voice '{lang.espeak}'")
+    needs_espeak = [lang.code for lang in configured if lang.tts and lang.tts[0] == "espeak-ng"]
+    if voices is None and needs_espeak:
+        out.append(f"warning: espeak-ng is not installed: the prompts of {', '.join(needs_espeak)} cannot be built here")
+    return out
+
+
+def _configured_codes(folder: Path) -> list[str]:
+    from .config import read_source
+
+    data = read_source(folder).data.get("languages") or []
+    codes = [item if isinstance(item, str) else item.get("code", "") for item in data if isinstance(item, (str, dict))]
+    return [code for code in codes if isinstance(code, str) and code]
+
+
+def run_prompts(args, folder: Path, prompts: Path) -> int:
+    from .explore import walk
+    from .pipeline import build, missing, plan
+    from .prompts import PromptLibrary
+    from .tts import Telephone
+
+    hotline, problems = check(folder, offer=False)
+    if hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("ivr prompts: the configuration is invalid (see above)", file=sys.stderr)
+        return 1
+    unknown = [code for code in args.lang or () if hotline.language(code) is None]
+    if unknown:
+        print(f"ivr prompts: not a configured language: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    texts = walk(hotline).texts
+    if args.action == "missing":
+        gaps = missing(hotline, texts, PromptLibrary(prompts), args.lang)
+        for code, items in gaps.items():
+            for text in items:
+                print(f"{code}\t{prompts.name}/recorded/{code}/{prompt_name(code, text)}.mp3\t{text}")
+        print(f"{sum(len(v) for v in gaps.values())} prompts without audio", file=sys.stderr)
+        return 0
+    telephone = Telephone()
+    todo = plan(hotline, texts, prompts, args.lang, args.engine, telephone.for_engines())
+    for code, count in todo.unspeakable.items():
+        print(f"{code}: no engine speaks it: {count} prompts need recordings (ivr prompts missing --lang {code})")
+    if args.dry_run:
+        for job in todo.build:
+            print(f"would build {prompts.name}/{job.lang}/{job.name}  {job.text[:60]}")
+        for orphan in todo.orphans:
+            print(f"would remove {prompts.name}/{orphan.parent.name}/{orphan.name}")
+        print(f"dry run: {len(todo.build)} to build, {todo.skipped} up to date, {len(todo.orphans)} to remove")
+        return 0
+    result = build(todo, prompts, jobs=args.jobs, progress=sys.stderr.isatty(), telephone=telephone)
+    for job, error in result.failed:
+        print(f"failed {job.lang}: {job.text[:60]!r}: {error}", file=sys.stderr)
+    print(f"built {len(result.built)}, skipped {todo.skipped}, failed {len(result.failed)}, removed {len(result.removed)}"
+          + (f", recorded {todo.recorded}" if todo.recorded else ""))
+    return 1 if result.failed else 0
+
+
+def run_simulate(args, folder: Path, prompts: Path) -> int:
     if args.url:
         token = os.environ.get("TWILIO_AUTH_TOKEN") or (DEV_TOKEN.read_text().strip() if DEV_TOKEN.exists() else "")
         if not token:
             print(f"ivr simulate: set TWILIO_AUTH_TOKEN to the hotline's token (make run keeps it in {DEV_TOKEN})", file=sys.stderr)
             return 2
-        simulator = Simulator(HttpTransport(), token, args.url, caller=args.caller)
+        from .prompts import PromptLibrary
+
+        # The words of played audio come from the local manifest, where the hotline runs here.
+        simulator = Simulator(HttpTransport(), token, args.url, caller=args.caller, audio_words=PromptLibrary(prompts).words_for_url)
     else:
         from . import create_app
 
         token = secrets.token_hex(16)
         try:
-            app = create_app({"TWILIO_AUTH_TOKEN": token, "IVR_CONFIG": str(folder)})
+            app = create_app({"TWILIO_AUTH_TOKEN": token, "IVR_CONFIG": str(folder), "IVR_PROMPTS": str(prompts)})
         except ConfigError as exc:
             print(f"{exc}\nivr simulate: the configuration is invalid (see above)", file=sys.stderr)
             return 1
-        simulator = Simulator(FlaskTransport(app), token, "http://localhost", caller=args.caller)
+        simulator = Simulator(FlaskTransport(app), token, "http://localhost", caller=args.caller,
+                              audio_words=app.extensions["ivr"].prompts.words_for_url)
 
     scripted = args.keys is not None
 
     def ask() -> str | None:
         try:
-            answer = input("press a key (0-9 * #), Enter to stay silent, q to hang up: ").strip()
+            answer = input("press a key (0-9 * #), Enter to stay silent, say:WORDS to speak, q to hang up: ").strip()
         except EOFError:
             return None
+        if answer.startswith("say:"):
+            return answer
         return None if answer.lower() == "q" else answer[:1]
 
     try:
@@ -101,12 +200,9 @@ def run_simulate(args, folder: Path) -> int:
 
 def run_translations(action: str, folder: Path) -> int:
     from .catalogs import SOURCE_LANGUAGE
-    from .config import read_source
     from .translations import status, update
 
-    data = read_source(folder).data.get("languages") or []
-    codes = [item if isinstance(item, str) else item.get("code", "") for item in data if isinstance(item, (str, dict))]
-    codes = [code for code in codes if code] or [SOURCE_LANGUAGE]
+    codes = _configured_codes(folder) or [SOURCE_LANGUAGE]
     if action == "update":
         for line in update(folder, codes):
             print(line)

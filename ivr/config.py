@@ -5,18 +5,29 @@ import difflib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
+from babel import Locale
 from pydantic import BaseModel, ValidationError
 
 from . import phrases
 from .catalogs import SOURCE_LANGUAGE, Catalogs, catalog_path, placeholders, read_catalog
 from .languages import KNOWN, Language
-from .schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, Settings
-from .yamlsource import Path_, Problem, Source, Where, read_yaml
+from .schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, is_id
+from .yamlsource import Path_, Problem, Source, Where, dotted, read_yaml
+
+if TYPE_CHECKING:
+    from .prompts import PromptLibrary
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config"
 SECTIONS = ("hotline", "languages", "organisations", "menus")
+MISSING_LISTED = 10  # more missing translations than this are summed up in one line
+MISSING_HINTS = {
+    "hotline": "Add it with at least welcome, start_menu, greeting_languages and fallback_organisation.",
+    "languages": "Add it, for example: languages: [nl, en]",
+    "organisations": "Add it, with one entry per organisation (name, help, phone or website).",
+    "menus": "Add it, with at least the start menu and its options.",
+}
 
 
 class ConfigError(Exception):
@@ -49,20 +60,30 @@ def config_dir(explicit: str | os.PathLike | None = None) -> Path:
     return Path(explicit or os.environ.get("IVR_CONFIG") or DEFAULT_DIR)
 
 
-def load(directory: str | os.PathLike | None = None) -> Hotline:
+def load(directory: str | os.PathLike | None = None, prompts: "PromptLibrary | None" = None) -> Hotline:
     """Load and check a configuration folder; raise ConfigError listing every problem."""
-    hotline, problems = check(directory)
+    hotline, problems = check(directory, prompts)
     errors = [p for p in problems if not p.warning]
     if errors or hotline is None:
         raise ConfigError(errors)
     return hotline
 
 
-def check(directory: str | os.PathLike | None = None) -> tuple[Hotline | None, list[Problem]]:
-    """Load a configuration folder; return the hotline (None if invalid) and all problems."""
+def check(directory: str | os.PathLike | None = None, prompts: "PromptLibrary | None" = None,
+          offer: bool = True) -> tuple[Hotline | None, list[Problem]]:
+    """Load a configuration folder; return the hotline (None if invalid) and all problems.
+
+    With offer=False every configured language is kept, spoken or not (for the prompt pipeline).
+    """
+    from .prompts import DEFAULT_DIR as PROMPTS_DIR
+    from .prompts import PromptLibrary
+
     folder = config_dir(directory)
     source = read_source(folder)
-    hotline = _Checker(folder, source).run()
+    checker = _Checker(folder, source)
+    hotline = checker.run()
+    if offer and hotline is not None and not any(not p.warning for p in source.problems):
+        hotline = checker.offer(hotline, prompts or PromptLibrary(PROMPTS_DIR))
     problems = sorted(source.problems, key=lambda p: (p.warning, p.where.file, p.where.line))
     if any(not p.warning for p in problems):
         hotline = None
@@ -90,6 +111,23 @@ def read_source(folder: Path) -> Source:
     return source
 
 
+def _suggest_language(word: str) -> str:
+    """Suggest a language code for a code or a name ('english', 'Nederlands', 'nld')."""
+    names = {}
+    for code in KNOWN:
+        for name in (Locale("en").languages.get(code, ""), Locale.parse(code).get_display_name(code), code):
+            names[name.lower()] = code
+    names.update({Locale.parse(code).language_name.lower(): code for code in KNOWN})
+    close = difflib.get_close_matches(str(word).lower(), names, n=1, cutoff=0.6)
+    if not close:
+        try:
+            code = Locale.parse(str(word).replace("-", "_")).language
+        except (ValueError, TypeError):
+            code = ""
+        return f" Did you mean '{code}'?" if code in KNOWN else ""
+    return f" Did you mean '{names[close[0]]}'?"
+
+
 def _suggest(word: Any, choices: Any) -> str:
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" Did you mean '{close[0]}'?" if close else ""
@@ -111,18 +149,28 @@ class _Checker:
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors():
+            errors = exc.errors()
+            unknown = {tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"}
+            for error in errors:
                 loc = path + tuple(error["loc"])
                 kind = error["type"]
                 if kind == "extra_forbidden":
                     parent = _model_at(cls, tuple(error["loc"])[:-1])
-                    fields = parent.model_fields if parent else {}
-                    self.add(loc, f"unknown key '{loc[-1]}'.{_suggest(loc[-1], fields)}"
-                             + ("" if _suggest(loc[-1], fields) else f" Known keys: {', '.join(fields)}."))
+                    fields = list(parent.model_fields) if parent else []
+                    hint = _suggest(loc[-1], fields) or (f" Known keys: {', '.join(fields)}." if fields else "")
+                    self.add(loc, f"unknown key '{loc[-1]}'.{hint}")
                 elif kind == "missing":
-                    self.add(loc[:-1], f"'{loc[-1]}' is required here")
+                    # A misspelt key is reported once, as unknown with its correction.
+                    siblings = [u[-1] for u in unknown if u[:-1] == tuple(error["loc"])[:-1]]
+                    if not _suggest(loc[-1], siblings):
+                        self.add(loc[:-1], f"'{loc[-1]}' is required here")
                 elif kind == "value_error":
-                    self.add(loc, str(error["ctx"]["error"]))
+                    cause = error["ctx"]["error"]
+                    message = str(cause)
+                    if isinstance(cause, PhoneAsNumber) and loc in self.source.raw:
+                        written = self.source.raw[loc]
+                        message = f"a phone number must be text, but YAML read {written} as the number {error['input']}. Put it in quotes: '{written}'"
+                    self.add(loc, message)
                 elif kind == "model_type":
                     self.add(loc, f"expected a mapping of keys here, got {_kind(error['input'])}")
                 else:
@@ -133,8 +181,11 @@ class _Checker:
         data = self.source.data.get(name)
         if data is None:
             if name not in self.source.data:
-                first = next(iter(self.source.places.values()), Where(str(self.folder), 0))
-                self.source.problems.append(Problem(Where(first.file, 1), (), f"section '{name}:' is missing"))
+                unknown = [key for key in self.source.data if key not in SECTIONS]
+                # A file that failed to parse, or a misspelt section, is already reported.
+                if not self.source.unreadable and not _suggest(name, unknown):
+                    first = next(iter(self.source.places.values()), Where(str(self.folder), 0))
+                    self.source.problems.append(Problem(Where(first.file, 1), (), f"section '{name}:' is missing. {MISSING_HINTS[name]}"))
             else:
                 self.add((name,), f"section '{name}:' is empty")
             return None
@@ -159,11 +210,12 @@ class _Checker:
             self.settings_references(settings, organisations, menus, languages)
         self.menu_references(organisations, menus)
         start = settings.start_menu if settings else (settings_data or {}).get("start_menu")
-        if not settings and isinstance(start, str) and start not in menus:
+        if not settings and isinstance(start, str) and start not in menus and isinstance(self.source.data.get("menus"), dict):
             self.add(("hotline", "start_menu"), f"unknown menu '{start}'.{_suggest(start, menus)}")
-        self.cycles(menus)
+        links = self.menu_links()
+        self.cycles(start, links)
         if isinstance(start, str) and start in menus:
-            self.reachability(start, menus)
+            self.reachability(start, links)
         for name, menu in menus.items():
             if menu and reserved is not None:
                 self.menu_keys(name, menu, reserved)
@@ -173,6 +225,40 @@ class _Checker:
             return None
         return Hotline(settings, languages, organisations, menus, catalogs, self.folder)
 
+    def offer(self, hotline: Hotline, prompts: "PromptLibrary") -> Hotline | None:
+        """Offer a language without a Twilio voice only where every one of its prompts has audio."""
+        from .explore import walk
+
+        while True:
+            voiceless = {lang.code for lang in hotline.languages if lang.say_language is None}
+            if not voiceless:
+                break
+            texts = walk(hotline, voiceless).texts
+            silent = {}
+            for lang in hotline.languages:
+                if lang.say_language is None:
+                    heard = texts.get(lang.code, set())
+                    missing = sum(1 for text in heard if prompts.find(lang.code, text) is None)
+                    if missing:
+                        silent[lang.code] = (missing, len(heard))
+            if not silent:
+                break
+            # Dropping a language changes the language menu (keys move): look again.
+            for code, (missing, total) in silent.items():
+                engine = "" if KNOWN[code].tts is None else f"build them with 'ivr prompts build --lang {code}' or "
+                self.add(("languages", self.language_index[code]),
+                         f"language '{code}' is not offered: Twilio has no voice for it and {missing} of its {total} prompts have no audio; "
+                         f"{engine}record them ('ivr prompts missing --lang {code}' lists them)", warning=True)
+            hotline = replace(hotline, languages=tuple(lang for lang in hotline.languages if lang.code not in silent))
+        if not hotline.languages:
+            self.add(("languages",), "no language can be spoken: offer at least one language with a Twilio voice or with audio for every prompt")
+            return None
+        greeting = [code for code in hotline.settings.greeting_languages if hotline.language(code)]
+        if not greeting:
+            self.add(("hotline", "greeting_languages"), "none of the greeting languages can be spoken. Name a language that is offered.")
+            return None
+        return hotline
+
     def fallback_reserved(self, settings_data: Any) -> dict[str, str] | None:
         """Return the reserved keys from a broken hotline: section, if its keys are readable."""
         data = settings_data if isinstance(settings_data, dict) else {}
@@ -181,15 +267,15 @@ class _Checker:
             emergency = Emergency.model_validate(data.get("emergency") or {})
         except ValidationError:
             return None
-        return {emergency.key: "the emergency key", keys.back: "going back", keys.repeat: "repeating the menu"}
+        return _reserved_keys(emergency.key, keys)
 
     def items(self, name: str, cls: type[BaseModel]) -> dict[str, Any]:
         data = self.section(name, dict) or {}
         out = {}
         for key, value in data.items():
             path = (name, key)
-            if not isinstance(key, str) or not _is_id(key):
-                self.add(path, f"'{key}' is not a valid id: use lower-case letters, digits and _")
+            if not is_id(key):
+                self.add(path, f"'{key}' is not a valid id: use lower-case letters, digits and _ (like 'veilig_thuis')")
             out[key] = self.model(cls, value, path)
         return out
 
@@ -204,41 +290,39 @@ class _Checker:
                 continue
             known = KNOWN.get(entry.code)
             if known is None:
-                self.add(path, f"unknown language '{entry.code}'.{_suggest(entry.code, KNOWN)} Known languages: {', '.join(KNOWN)}.")
+                self.add(path, f"unknown language '{entry.code}'.{_suggest_language(entry.code)} Known languages: {', '.join(KNOWN)}.")
                 continue
             if entry.code in seen:
                 self.add(path, f"language '{entry.code}' is listed twice (first as item {seen[entry.code]}). Remove one.")
                 continue
             seen[entry.code] = index
             self.language_index[entry.code] = index
-            lang = replace(known, voice=entry.voice or known.voice)
-            if lang.say_language is None:
-                # Issue: such a language needs recorded prompts before it can be offered.
-                self.add(path, f"language '{lang.code}' has no Twilio voice and no recorded prompts: it is not offered to callers", warning=True)
-                continue
+            lang = replace(known, voice=entry.voice or known.voice,
+                           slow=known.slow if entry.slow is None else entry.slow, engine=entry.engine or known.engine)
+            if entry.engine and lang.tts is None:
+                self.add(path + ("engine",), f"{entry.engine} has no voice for '{lang.code}' in the language table (ivr/languages.py)")
+            # A language without a Twilio voice is offered only where audio exists for every
+            # prompt: ivr.coverage decides, once the prompts are known.
             offered.append(lang)
-        if settings is not None:
-            free = [k for k in KEYS if k not in _reserved(settings)]
-            if len(offered) > len(free):
-                self.add(("languages",), f"{len(offered)} languages but only {len(free)} free keys on the language menu. Offer fewer languages.")
         return tuple(offered)
 
     def keys(self, settings: Settings) -> None:
         named = {
-            ("hotline", "emergency", "key"): settings.emergency.key,
-            ("hotline", "keys", "back"): settings.keys.back,
-            ("hotline", "keys", "repeat"): settings.keys.repeat,
+            ("hotline", "emergency", "key"): (settings.emergency.key, "emergency"),
+            ("hotline", "keys", "back"): (settings.keys.back, "back"),
+            ("hotline", "keys", "repeat"): (settings.keys.repeat, "repeat"),
+            ("hotline", "keys", "more"): (settings.keys.more, "more-languages"),
         }
-        seen: dict[str, Path_] = {}
-        for path, key in named.items():
+        seen: dict[str, tuple[Path_, str]] = {}
+        for path, (key, role) in named.items():
             if key in seen:
-                self.add(path, f"key '{key}' is already the {seen[key][-1]} key ({'.'.join(map(str, seen[key]))}). Give each a key of its own.")
-            seen.setdefault(key, path)
+                self.add(path, f"key '{key}' is already the {seen[key][1]} key ({dotted(seen[key][0])}). Give each a key of its own.")
+            seen.setdefault(key, (path, role))
         # The failed-transfer menu has its own two keys beside the reserved ones.
         for name in ("retry", "hear_again"):
             key = getattr(settings.keys, name)
             if key in seen:
-                self.add(("hotline", "keys", name), f"key '{key}' is already the {seen[key][-1]} key. Choose another key.")
+                self.add(("hotline", "keys", name), f"key '{key}' is already the {seen[key][1]} key ({dotted(seen[key][0])}). Choose another key.")
         if settings.keys.retry == settings.keys.hear_again:
             self.add(("hotline", "keys", "hear_again"), f"key '{settings.keys.retry}' is already the retry key. Choose another key.")
 
@@ -258,19 +342,22 @@ class _Checker:
                 used[option.key] = index
 
     def settings_references(self, settings: Settings, organisations: dict, menus: dict, languages: tuple[Language, ...]) -> None:
-        if settings.start_menu not in menus:
+        # Where a whole section is missing that is the one problem to report, not each reference.
+        has_menus = isinstance(self.source.data.get("menus"), dict)
+        has_organisations = isinstance(self.source.data.get("organisations"), dict)
+        if has_menus and settings.start_menu not in menus:
             self.add(("hotline", "start_menu"), f"unknown menu '{settings.start_menu}'.{_suggest(settings.start_menu, menus)}")
         fallback = organisations.get(settings.fallback_organisation, ...)
-        if fallback is ...:
+        if fallback is ... and has_organisations:
             self.add(("hotline", "fallback_organisation"), f"unknown organisation '{settings.fallback_organisation}'.{_suggest(settings.fallback_organisation, organisations)}")
-        elif fallback is not None and fallback.phone is None:
+        elif fallback not in (None, ...) and fallback.phone is None:
             self.add(("hotline", "fallback_organisation"), f"organisation '{settings.fallback_organisation}' has no phone number; the last words of a failed call must give one.")
         codes = [lang.code for lang in languages]
         for index, code in enumerate(settings.greeting_languages):
-            if code not in codes:
+            if codes and code not in codes:
                 self.add(("hotline", "greeting_languages", index), f"'{code}' is not one of the offered languages ({', '.join(codes)}).{_suggest(code, codes)}")
-        offered = {settings.fallback_organisation} | {o.organisation for m in menus.values() if m for o in m.options}
-        for name in organisations:
+        offered = {settings.fallback_organisation} | {target for _, _, kind, target in self.raw_options() if kind == "organisation"}
+        for name in organisations if has_menus else ():
             if name not in offered:
                 self.add(("organisations", name), f"organisation '{name}' is not offered by any menu", warning=True)
 
@@ -285,36 +372,56 @@ class _Checker:
                 if option.organisation is not None and option.organisation not in organisations:
                     self.add(path + ("organisation",), f"unknown organisation '{option.organisation}'.{_suggest(option.organisation, organisations)}")
 
-    def cycles(self, menus: dict) -> None:
-        """Report options that lead back into their own menu: the back key is the way back."""
-        reported: set[tuple[str, int]] = set()
+    def raw_options(self) -> Iterator[tuple[str, int, str, str]]:
+        """Yield (menu, index, 'menu' or 'organisation', target) from the data as written.
+
+        The links between menus are read from the raw data, so that one broken option does
+        not make the menus behind it look unreachable.
+        """
+        menus = self.source.data.get("menus")
+        for name, menu in (menus.items() if isinstance(menus, dict) else ()):
+            options = menu.get("options") if isinstance(menu, dict) else None
+            for index, option in enumerate(options if isinstance(options, list) else ()):
+                if isinstance(option, dict):
+                    for kind in ("menu", "organisation"):
+                        if isinstance(option.get(kind), str):
+                            yield name, index, kind, option[kind]
+
+    def menu_links(self) -> dict[str, list[tuple[int, str]]]:
+        links: dict[str, list[tuple[int, str]]] = {name: [] for name in self.source.data.get("menus") or {} if isinstance(name, str)}
+        for name, index, kind, target in self.raw_options():
+            if kind == "menu" and target in links:
+                links[name].append((index, target))
+        return links
+
+    def cycles(self, start: Any, links: dict[str, list[tuple[int, str]]]) -> None:
+        """Report each option that leads back to a menu on the way to it: the back key does that."""
+        state: dict[str, str] = {}  # "open" while on the path, "done" after
 
         def walk(name: str, trail: tuple[str, ...]) -> None:
-            for index, option in enumerate(menus[name].options if menus.get(name) else ()):
-                if option.menu is None or option.menu not in menus:
-                    continue
-                if option.menu in trail + (name,):
-                    if (name, index) not in reported:
-                        reported.add((name, index))
-                        self.add(("menus", name, "options", index, "menu"),
-                                 f"menu '{option.menu}' leads back to itself ({' → '.join(trail + (name, option.menu))}). Use the back key to return instead.")
-                else:
-                    walk(option.menu, trail + (name,))
+            state[name] = "open"
+            for index, target in links[name]:
+                if state.get(target) == "open":
+                    loop = trail[trail.index(target):] + (name, target) if target in trail else (name, target)
+                    self.add(("menus", name, "options", index, "menu"),
+                             f"menu '{target}' leads back to itself ({' → '.join(loop)}). Use the back key to return instead.")
+                elif target not in state:
+                    walk(target, trail + (name,))
+            state[name] = "done"
 
-        for name in menus:
-            walk(name, ())
+        for name in ([start] if start in links else []) + list(links):
+            if name not in state:
+                walk(name, ())
 
-    def reachability(self, start: str, menus: dict) -> None:
+    def reachability(self, start: str, links: dict[str, list[tuple[int, str]]]) -> None:
         reached: set[str] = set()
         todo = [start]
         while todo:
             name = todo.pop()
-            if name in reached or menus.get(name) is None:
+            if name not in reached:
                 reached.add(name)
-                continue
-            reached.add(name)
-            todo.extend(o.menu for o in menus[name].options if o.menu)
-        for name in menus:
+                todo.extend(target for _, target in links.get(name, ()))
+        for name in links:
             if name not in reached:
                 self.add(("menus", name), f"menu '{name}' cannot be reached from the start menu '{start}'. Add an option that leads to it, or remove it.")
 
@@ -348,16 +455,23 @@ class _Checker:
             translations[lang.code] = texts
             if lang.code == SOURCE_LANGUAGE:
                 continue
-            for msgid, path_ in needed:
-                if not texts.get(msgid):
+            missing = [(msgid, path_) for msgid, path_ in needed if not texts.get(msgid)]
+            missing += [(msgid, None) for msgid in phrases.ALL if not texts.get(msgid)]
+            if len(missing) > MISSING_LISTED:
+                # A new catalog: one line, not a line per text.
+                self.add(("languages", self.language_index[lang.code]),
+                         f"language '{lang.code}' has no translation for {len(missing)} of {len(needed) + len(phrases.ALL)} texts in {shown}. "
+                         "Translate them ('ivr translations status' counts them; a PO editor lists the empty entries).")
+                missing = []
+            for msgid, path_ in missing:
+                if path_ is not None:
                     self.add(path_, f"no {lang.code} translation in {shown} for \"{_short(msgid)}\". Run 'ivr translations update' and translate it.")
-            for msgid in phrases.ALL:
-                if not texts.get(msgid):
+                else:
                     self.source.problems.append(Problem(Where(shown, lines.get(msgid, 0)), (), f"no {lang.code} translation for \"{_short(msgid)}\". Run 'ivr translations update' and translate it."))
             for msgid, text in texts.items():
                 if placeholders(text) != placeholders(msgid):
                     self.source.problems.append(Problem(Where(shown, lines[msgid]), (),
-                        f"the translation of \"{_short(msgid)}\" must use the placeholders {sorted(placeholders(msgid)) or 'none'}, not {sorted(placeholders(text)) or 'none'}"))
+                        f"the translation of \"{_short(msgid)}\" must use the placeholders {' '.join(sorted(placeholders(msgid))) or 'none'}, not {' '.join(sorted(placeholders(text))) or 'none'}"))
         return Catalogs(translations)
 
 
@@ -383,10 +497,15 @@ def yaml_texts(data: dict[str, Any]) -> Iterator[tuple[str, Path_]]:
         yield from text(mapping(menu).get("prompt"), ("menus", name, "prompt"))
         for index, option in enumerate(listing(mapping(menu).get("options"))):
             yield from text(mapping(option).get("label"), ("menus", name, "options", index, "label"))
+            yield from text(mapping(option).get("keywords"), ("menus", name, "options", index, "keywords"))
 
 
 def _reserved(settings: Settings) -> dict[str, str]:
-    return {settings.emergency.key: "the emergency key", settings.keys.back: "going back", settings.keys.repeat: "repeating the menu"}
+    return _reserved_keys(settings.emergency.key, settings.keys)
+
+
+def _reserved_keys(emergency: str, keys: Keys) -> dict[str, str]:
+    return {emergency: "the emergency key", keys.back: "going back", keys.repeat: "repeating the menu"}
 
 
 def _model_at(cls: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
@@ -406,12 +525,6 @@ def _model_at(cls: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
             candidates.extend(typing.get_args(arg))
         current = next((a for a in candidates if isinstance(a, type) and issubclass(a, BaseModel)), None)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _is_id(value: str) -> bool:
-    import re
-
-    return re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
 
 
 def _kind(value: Any) -> str:

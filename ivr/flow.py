@@ -1,6 +1,10 @@
 """The call flow: what a caller hears at each position and where each key leads."""
 from __future__ import annotations
 
+import copy
+import re
+from dataclasses import replace
+
 from . import phrases as P
 from .actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
 from .config import Hotline
@@ -8,6 +12,7 @@ from .phone import Phone
 from .schema import Organisation
 
 SUCCESS = ("completed", "answered")
+LANGUAGE_MENU = Position("languages")
 
 
 class CallFlow:
@@ -19,45 +24,54 @@ class CallFlow:
         self.keys = hotline.settings.keys
         self.emergency = hotline.settings.emergency
         self.codes = [lang.code for lang in hotline.languages]
+        self.country: int | None = None
+
+    def for_caller(self, country: int | None) -> "CallFlow":
+        """Return the flow for one request, knowing the country code of the caller's number (not the number)."""
+        flow = copy.copy(self)
+        flow.country = country
+        return flow
 
     # -- entry points -------------------------------------------------------
 
     def incoming(self) -> list[Action]:
         """Greet a new call: welcome, the 112 instruction, then the language menu."""
-        start = Position("languages")
         intro: list[Say | Pause] = []
-        for lang in self.settings.greeting_languages:
-            intro.append(self.say(lang, self.settings.welcome))
+        for lang in self.greeting_languages():
+            intro.append(self.speak(lang, self.settings.welcome))
             intro.append(self.say(lang, P.DANGER, emergency=self.spoken(lang, self.emergency.number), key=self.key_name(lang, self.emergency.key)))
-        return self.ask(start, intro + self.language_choices(), danger=False)
+        return self.ask(LANGUAGE_MENU, intro + self.language_choices(0), danger=False)
 
-    def respond(self, pos: Position | None, digits: str = "", dial_status: str = "") -> list[Action]:
-        """Answer a request at pos: a key, a silence, a transfer outcome or a first visit."""
+    def respond(self, pos: Position | None, digits: str = "", dial_status: str = "", speech: str = "") -> list[Action]:
+        """Answer a request at pos: a key, a spoken answer, a silence, a transfer outcome or a first visit."""
         if pos is None or not self.exists(pos):
             # A stale or mangled URL (say, the menu changed mid-call): start again, safely.
-            return self.visit(Position("languages"))
+            return self.visit(LANGUAGE_MENU)
         if pos.kind in ("dialled", "emergency_dialled"):
             return self.dialled(pos, dial_status)
         if digits:
             return self.answer(pos, digits[:1])
+        if speech:
+            key = self.understand(pos, speech)
+            return self.answer(pos, key) if key else self.fail(pos, P.WRONG_KEY)
         if pos.silent:
             return self.fail(pos, P.NO_INPUT)
         return self.visit(pos)
 
     def failure(self, lang: str) -> list[Action]:
         """Apologise after an error on our side and give the way to 112."""
-        langs = [lang] if lang in self.codes else list(self.settings.greeting_languages)
-        return [self.say(code, P.APOLOGY) for code in langs] + self.safe_ending(lang)
+        lang = lang if lang in self.codes else ""
+        return [self.say(code, P.APOLOGY) for code in self.langs(lang)] + self.safe_ending(lang)
 
     # -- positions -----------------------------------------------------------
 
     def visit(self, pos: Position) -> list[Action]:
         """Present a position for the first time (or again)."""
         if pos.kind == "languages":
-            return self.ask(pos, self.language_choices())
+            return self.ask(pos, self.language_choices(pos.page))
         if pos.kind == "menu":
             menu = self.hotline.menus[pos.trail[-1]]
-            words = [self.say(pos.lang, menu.prompt)] if menu.prompt else []
+            words = [self.speak(pos.lang, menu.prompt)] if menu.prompt else []
             for option in menu.options:
                 words.append(self.say(pos.lang, P.OPTION, label=self.text(pos.lang, option.label), key=self.key_name(pos.lang, option.key)))
             return self.ask(pos, words)
@@ -73,18 +87,17 @@ class CallFlow:
                      self.say(pos.lang, P.HEAR_AGAIN, key=self.key_name(pos.lang, self.keys.hear_again))]
             return self.ask(pos, words, lead=[self.say(pos.lang, P.TRANSFER_FAILED, name=org.name)])
         # emergency: the instruction always comes first, whatever the carrier can do.
-        langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
-        words = [self.say(lang, P.EMERGENCY, emergency=self.spoken(lang, self.emergency.number)) for lang in langs]
+        words = [self.say(lang, P.EMERGENCY, emergency=self.spoken(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
         if self.emergency.transfer and not pos.silent and pos.failures == 0:
-            words += [self.say(lang, P.EMERGENCY_TRANSFER, emergency=self.spoken(lang, self.emergency.number)) for lang in langs]
+            words += [self.say(lang, P.EMERGENCY_TRANSFER, emergency=self.spoken(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
             return words + [Transfer(self.emergency.number.e164, pos.at("emergency_dialled"), self.settings.dial_timeout)]
         return self.ask(pos, words, danger=False)
 
     def organisation(self, pos: Position) -> list[Action]:
         org = self.hotline.organisations[pos.org]
         lang = pos.lang
-        words: list[Say | Pause] = [self.say(lang, org.help)]
-        words += [self.say(lang, detail) for detail in org.details]
+        words: list[Say | Pause] = [self.speak(lang, org.help)]
+        words += [self.speak(lang, detail) for detail in org.details]
         if org.website:
             words.append(self.say(lang, P.WEBSITE, address=self.address(lang, org.website)))
             if org.phone is None:
@@ -95,18 +108,15 @@ class CallFlow:
         if org.phone is None:
             # Nothing to dial: the caller has heard how to reach it; back to the menu.
             words.append(self.say(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
-            back = self.back(pos)
-            return [Ask(tuple(words), pos, 3), *self.visit(back)]
+            return [Ask(tuple(words), pos, 3), *self.visit(self.back(pos))]
         words += self.number_words(lang, org)
         # The description can be interrupted (112 is one key away); then the transfer.
         return [Ask(tuple(words), pos, 1), self.say(lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
 
     def dialled(self, pos: Position, status: str) -> list[Action]:
         """Continue after a transfer ended with a DialCallStatus."""
-        lang = pos.lang
         if status in SUCCESS:
-            langs = [lang] if lang else list(self.settings.greeting_languages)
-            return [*(self.say(code, P.GOODBYE) for code in langs), Hangup()]
+            return [*(self.say(code, P.GOODBYE) for code in self.langs(pos.lang)), Hangup()]
         if pos.kind == "emergency_dialled":
             # The instruction again, without a second attempt at the transfer.
             return self.visit(Position("emergency", pos.lang, pos.trail, silent=True))
@@ -118,7 +128,7 @@ class CallFlow:
             return self.visit(self.emergency_from(pos))
         if key == self.keys.repeat:
             return self.visit(pos.at(pos.kind))
-        if key == self.keys.back and pos.kind != "languages":
+        if key == self.keys.back and (pos.kind != "languages" or pos.page):
             return self.visit(self.back(pos))
         target = self.choices(pos).get(key)
         if target is None:
@@ -130,21 +140,19 @@ class CallFlow:
         failures = pos.failures + 1
         if failures >= self.settings.max_failures:
             return self.safe_ending(pos.lang)
-        langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
-        sorry = [self.say(lang, message) for lang in langs]
-        again = Position(pos.kind, pos.lang, pos.trail, pos.org, failures)
-        actions = self.visit(again)
+        sorry = [self.say(lang, message) for lang in self.langs(pos.lang)]
+        actions = self.visit(replace(pos, failures=failures, silent=False))
         if actions and isinstance(actions[0], Ask):
             # The apology belongs inside the prompt, so that a key can cut it short.
-            return [Ask(tuple(sorry) + actions[0].prompts, actions[0].at, actions[0].timeout), *actions[1:]]
+            first = actions[0]
+            return [replace(first, prompts=tuple(sorry) + first.prompts), *actions[1:]]
         return [*sorry, *actions]
 
     def safe_ending(self, lang: str) -> list[Action]:
         """End a call that is going nowhere: 112, a number for other help, goodbye."""
         org = self.hotline.organisations[self.settings.fallback_organisation]
-        langs = [lang] if lang else list(self.settings.greeting_languages)
         out: list[Action] = []
-        for code in langs:
+        for code in self.langs(lang):
             out.append(self.say(code, P.EMERGENCY, emergency=self.spoken(code, self.emergency.number)))
             out.append(self.say(code, P.FALLBACK, name=org.name, number=self.spoken(code, org.phone)))
             out.append(self.say(code, P.GOODBYE))
@@ -156,7 +164,11 @@ class CallFlow:
     def choices(self, pos: Position) -> dict[str, Position]:
         """Return the keys of a position's own choices and where they lead."""
         if pos.kind == "languages":
-            return {key: Position("menu", code, (self.settings.start_menu,)) for key, code in self.language_keys().items()}
+            pages = self.language_pages()
+            out = {key: Position("menu", code, (self.settings.start_menu,)) for key, code in pages[min(pos.page, len(pages) - 1)]}
+            if pos.page + 1 < len(pages):
+                out[self.keys.more] = Position("languages", page=pos.page + 1)
+            return out
         if pos.kind == "menu":
             out = {}
             for option in self.hotline.menus[pos.trail[-1]].options:
@@ -171,9 +183,11 @@ class CallFlow:
 
     def back(self, pos: Position) -> Position:
         """Return where the back key leads from pos."""
+        if pos.kind == "languages":
+            return Position("languages", page=max(pos.page - 1, 0))
         trail = pos.trail[:-1] if pos.kind == "menu" else pos.trail
         if not pos.lang or not trail:
-            return Position("languages")
+            return LANGUAGE_MENU
         return Position("menu", pos.lang, trail)
 
     def emergency_from(self, pos: Position) -> Position:
@@ -183,10 +197,11 @@ class CallFlow:
     def exists(self, pos: Position) -> bool:
         """Tell whether a position still makes sense in the current configuration."""
         if pos.kind == "languages":
-            return not pos.lang and not pos.trail
+            return not pos.lang and not pos.trail and pos.page < len(self.language_pages())
         if pos.lang and pos.lang not in self.codes:
             return False
-        if pos.kind not in ("emergency", "emergency_dialled") and not pos.lang:
+        emergency = pos.kind in ("emergency", "emergency_dialled")
+        if not emergency and not pos.lang:
             return False
         trail = pos.trail
         if trail:
@@ -195,7 +210,7 @@ class CallFlow:
             for parent, child in zip(trail, trail[1:]):
                 if child not in [o.menu for o in self.hotline.menus[parent].options]:
                     return False
-        elif pos.kind not in ("emergency", "emergency_dialled"):
+        elif not emergency:
             return False
         if pos.org:
             if pos.org not in [o.organisation for o in self.hotline.menus[trail[-1]].options]:
@@ -204,29 +219,77 @@ class CallFlow:
                 return False
         return True
 
-    def language_keys(self) -> dict[str, str]:
-        """Give each offered language a key, in the configured order, skipping reserved keys."""
-        reserved = {self.emergency.key, self.keys.back, self.keys.repeat}
-        free = [k for k in "1234567890" if k not in reserved]
-        return dict(zip(free, self.codes))
+    def language_order(self) -> list[str]:
+        """Return the offered languages, the caller's likely one (from the country code) first."""
+        likely = next((lang.code for lang in self.hotline.languages if self.country in lang.country_codes), None)
+        return ([likely] if likely else []) + [code for code in self.codes if code != likely]
 
-    def language_choices(self) -> list[Say | Pause]:
-        return [self.say(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key)
-                for key, code in self.language_keys().items()]
+    def language_pages(self) -> list[list[tuple[str, str]]]:
+        """Split the languages into pages of (key, code), skipping the keys every menu reserves."""
+        reserved = {self.emergency.key, self.keys.back, self.keys.repeat, self.keys.more}
+        free = [k for k in "1234567890#" if k not in reserved][: self.settings.languages_per_page]
+        order = self.language_order()
+        return [list(zip(free, order[i : i + len(free)])) for i in range(0, len(order), len(free))] or [[]]
+
+    def language_choices(self, page: int) -> list[Say | Pause]:
+        pages = self.language_pages()
+        entries = pages[min(page, len(pages) - 1)]
+        words = [self.say(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key) for key, code in entries]
+        if page + 1 < len(pages):
+            # "More languages" is said in every language of the page: any caller may need it.
+            words += [self.say(code, P.MORE_LANGUAGES, key=self.key_name(code, self.keys.more)) for _, code in entries]
+        return words
+
+    def greeting_languages(self) -> list[str]:
+        return [code for code in self.settings.greeting_languages if code in self.codes]
+
+    def langs(self, lang: str) -> list[str]:
+        """Return the languages to speak in: the caller's, or the greeting's before one is chosen."""
+        return [lang] if lang else self.greeting_languages()
+
+    # -- speech --------------------------------------------------------------
+
+    def understand(self, pos: Position, speech: str) -> str | None:
+        """Match a spoken answer to the key of the option whose keywords it best contains."""
+        if pos.kind != "menu":
+            return None
+        heard = _words(speech)
+        best: list[tuple[float, str]] = []
+        for option in self.hotline.menus[pos.trail[-1]].options:
+            phrases = [self.text(pos.lang, option.keywords)] if option.keywords else []
+            phrases = [p for text in phrases for p in text.split(",")] + [self.text(pos.lang, option.label)]
+            score = max(_overlap(_words(p), heard) for p in phrases)
+            best.append((score, option.key))
+        best.sort(reverse=True)
+        if best and best[0][0] >= 0.5 and (len(best) == 1 or best[0][0] > best[1][0]):
+            return best[0][1]
+        return None
 
     # -- words ---------------------------------------------------------------
 
     def ask(self, pos: Position, words: list[Say | Pause], danger: bool = True, lead: list[Say] = ()) -> list[Action]:
         """Wrap a menu's words in a prompt, with the keys every menu has, then handle silence."""
-        langs = [pos.lang] if pos.lang else list(self.settings.greeting_languages)
+        langs = self.langs(pos.lang)
         head = [*lead] + ([self.say(lang, P.DANGER_KEY, key=self.key_name(lang, self.emergency.key)) for lang in langs] if danger else [])
         tail = []
+        speech, hints = self.listening(pos)
+        if speech:
+            tail.append(self.say(pos.lang, P.SPEAK_CHOICE))
         for lang in langs:
             tail.append(self.say(lang, P.REPEAT, key=self.key_name(lang, self.keys.repeat)))
-            if pos.kind != "languages":
+            if pos.kind != "languages" or pos.page:
                 tail.append(self.say(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
-        quiet = Position(pos.kind, pos.lang, pos.trail, pos.org, pos.failures, silent=True)
-        return [Ask(tuple(head + words + tail), pos, self.settings.gather_timeout), Go(quiet)]
+        quiet = replace(pos, silent=True)
+        return [Ask(tuple(head + words + tail), pos, self.settings.gather_timeout, speech, hints), Go(quiet)]
+
+    def listening(self, pos: Position) -> tuple[str | None, str]:
+        """Return the speech language and hints where a menu also accepts a spoken answer."""
+        lang = self.hotline.language(pos.lang) if pos.lang else None
+        if pos.kind != "menu" or not self.settings.speech or not lang or not lang.speech:
+            return None, ""
+        options = self.hotline.menus[pos.trail[-1]].options
+        hints = [self.text(pos.lang, o.keywords) for o in options if o.keywords]
+        return lang.speech, ", ".join(h.strip() for text in hints for h in text.split(","))
 
     def transfer(self, pos: Position, phone: Phone) -> Transfer:
         return Transfer(phone.e164, pos.at("dialled"), self.settings.dial_timeout)
@@ -240,7 +303,12 @@ class CallFlow:
         return words
 
     def say(self, lang: str, msgid: str, **values: str) -> Say:
+        """Speak one of the code's phrases, its placeholders filled in."""
         return Say(self.hotline.catalogs.say(lang, msgid, **values), lang)
+
+    def speak(self, lang: str, msgid: str) -> Say:
+        """Speak a configured text as it is written (it has no placeholders)."""
+        return Say(self.text(lang, msgid), lang)
 
     def text(self, lang: str, msgid: str) -> str:
         return self.hotline.catalogs.get(lang, msgid)
@@ -269,3 +337,14 @@ class CallFlow:
             else:
                 token += ch
         return (", " if spell else " ").join(words)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def _overlap(phrase: list[str], heard: list[str]) -> float:
+    """Return the share of a phrase's words that were heard."""
+    if not phrase:
+        return 0.0
+    return sum(1 for word in phrase if word in heard) / len(phrase)

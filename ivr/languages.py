@@ -1,9 +1,11 @@
-"""The table of languages the hotline knows how to speak."""
+"""The one table of languages: locale, own name, Twilio voice and speech code, TTS engine, country codes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from babel import Locale
+
+ENGINES = ("gtts", "espeak-ng")
 
 
 @dataclass(frozen=True)
@@ -11,34 +13,45 @@ class Language:
     """How one language is spoken and recognised on the phone."""
 
     code: str  # Babel locale and catalog folder name
-    say_language: str | None  # Twilio <Say language="...">; None: no Twilio voice
+    say_language: str | None  # Twilio <Say language="...">; None: Twilio has no voice for it
     voice: str | None  # Twilio <Say voice="...">
-    speech: str | None  # Twilio speech-recognition code
+    speech: str | None  # Twilio speech-recognition language; None: keys only
     gtts: str | None  # gTTS language code; None: gTTS has no voice
-    country_codes: tuple[int, ...] = ()
+    espeak: str | None  # espeak-ng voice; None: espeak-ng has none
+    country_codes: tuple[int, ...] = ()  # calling codes that suggest this language
+    slow: bool = False  # speak more slowly (gTTS slow, SSML rate for <Say>)
+    engine: str | None = None  # the TTS engine for prompts; None: the first that has a voice
 
     @property
     def name(self) -> str:
         """Return the language's name in the language itself (from Babel)."""
         return Locale.parse(self.code).get_display_name(self.code)
 
+    @property
+    def tts(self) -> tuple[str, str] | None:
+        """Return (engine, voice) that builds this language's prompts, if any."""
+        voices = {"gtts": self.gtts, "espeak-ng": self.espeak}
+        if self.engine:
+            return (self.engine, voices[self.engine]) if voices.get(self.engine) else None
+        return next(((engine, voice) for engine, voice in voices.items() if voice), None)
 
-# Voices seen in Twilio's voice list (see shared/FIELD-NOTES.md); languages without a
-# Twilio voice can only be offered with recorded or synthesised audio files.
+
+# Twilio voices as seen in Twilio's voice list (see shared/FIELD-NOTES.md); gTTS codes from
+# gtts.lang.tts_langs(); espeak-ng voices from `espeak-ng --voices`. `ivr check` verifies the last two.
 KNOWN = {
     lang.code: lang
     for lang in (
-        Language("nl", "nl-NL", "Polly.Lotte", "nl-NL", "nl", (31, 32)),
-        Language("en", "en-GB", "Polly.Amy", "en-GB", "en", (44, 1, 353, 61, 64)),
-        Language("ar", "arb", "Polly.Zeina", "ar-EG", "ar", (212, 213, 216, 218, 20, 963, 964, 962, 961, 966, 249)),
-        Language("tr", "tr-TR", "Polly.Filiz", "tr-TR", "tr", (90,)),
-        Language("pl", "pl-PL", "Polly.Ewa", "pl-PL", "pl", (48,)),
-        Language("uk", "uk-UA", "Google.uk-UA-Standard-A", "uk-UA", "uk", (380,)),
-        Language("ru", "ru-RU", "Polly.Tatyana", "ru-RU", "ru", (7, 375)),
-        Language("fr", "fr-FR", "Polly.Celine", "fr-FR", "fr", (33, 225, 221, 237, 243)),
-        Language("es", "es-ES", "Polly.Conchita", "es-ES", "es", (34, 52, 57, 58)),
-        Language("fa", None, None, None, None, (98, 93)),
-        Language("ti", None, None, None, None, (291,)),
-        Language("so", None, None, None, None, (252,)),
+        Language("nl", "nl-NL", "Polly.Lotte", "nl-NL", "nl", "nl", (31, 32, 597)),
+        Language("en", "en-GB", "Polly.Amy", "en-GB", "en", "en-gb", (44, 1, 353, 61, 64, 234, 233, 254)),
+        Language("ar", "arb", "Polly.Zeina", "ar-EG", "ar", "ar", (212, 213, 216, 218, 20, 963, 964, 962, 961, 966, 249, 967, 970)),
+        Language("tr", "tr-TR", "Polly.Filiz", "tr-TR", "tr", "tr", (90,)),
+        Language("pl", "pl-PL", "Polly.Ewa", "pl-PL", "pl", "pl", (48,)),
+        Language("uk", "uk-UA", "Google.uk-UA-Standard-A", "uk-UA", "uk", "uk", (380,)),
+        Language("ru", "ru-RU", "Polly.Tatyana", "ru-RU", "ru", "ru", (7, 375, 994, 995, 374, 996, 992)),
+        Language("fr", "fr-FR", "Polly.Celine", "fr-FR", "fr", "fr-fr", (33, 225, 221, 237, 243, 224, 223, 226, 227, 228, 229, 509)),
+        Language("es", "es-ES", "Polly.Conchita", "es-ES", "es", "es", (34, 52, 53, 54, 56, 57, 58, 51, 593, 591, 595, 598)),
+        Language("fa", None, None, None, None, "fa", (98, 93, 992)),
+        Language("ti", None, None, None, None, None, (291,)),
+        Language("so", None, None, None, None, None, (252,)),
     )
 }

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -13,8 +13,10 @@ KEYS = tuple("1234567890*#")
 
 def _key(value: Any) -> Any:
     # YAML reads `key: 1` as an integer; a key is a character on the keypad.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
-        return str(value)
+    if value is None:
+        raise ValueError("no key given: use one of 0-9, * or # (write # and * in quotes: '#')")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
     if isinstance(value, str) and value not in KEYS:
         raise ValueError(f"'{value}' is not a phone key: use one of 0-9, * or #")
     return value
@@ -24,19 +26,52 @@ def _text(value: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise ValueError("the text is empty")
+    braces = re.search(r"\{[^}]*\}?|\}", text)
+    if braces:
+        # Configured texts are spoken as they are; only the code's phrases have placeholders.
+        raise ValueError(f"the text contains '{braces.group(0)}'; texts in the configuration cannot have placeholders. Remove the braces.")
     return text
 
 
 def _identifier(value: str) -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+    if not is_id(value):
         raise ValueError(f"'{value}' is not a valid id: use lower-case letters, digits and _ (like 'veilig_thuis')")
+    return value
+
+
+def is_id(value: Any) -> bool:
+    """Tell whether value can name a menu or an organisation (it appears in webhook URLs)."""
+    return isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
+
+
+class PhoneAsNumber(ValueError):
+    """YAML read a phone number as an integer: its leading 0 or + is lost."""
+
+
+def _phone(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise PhoneAsNumber(f"expected a phone number as text, got number {value}")
+    return parse_phone(value) if isinstance(value, str) else value
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError(f"'{value}' is not an email address (like info@example.org)")
+    return value
+
+
+def _website(value: str) -> str:
+    if not re.fullmatch(r"(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(/\S*)?", value, re.IGNORECASE):
+        raise ValueError(f"'{value}' is not a website address (like example.org or example.org/page)")
     return value
 
 
 Key = Annotated[str, BeforeValidator(_key)]
 Text = Annotated[str, AfterValidator(_text)]  # English source text, translated through the catalogs
 Id = Annotated[str, AfterValidator(_identifier)]
-PhoneNumber = Annotated[Phone, BeforeValidator(lambda v: parse_phone(v) if isinstance(v, str) else v)]
+PhoneNumber = Annotated[Phone, BeforeValidator(_phone)]
+Email = Annotated[str, AfterValidator(_email)]
+Website = Annotated[str, AfterValidator(_website)]
 EmergencyNumber = Annotated[Phone, BeforeValidator(lambda v: parse_emergency(str(v)) if isinstance(v, (str, int)) else v)]
 
 
@@ -60,6 +95,7 @@ class Keys(Strict):
 
     back: Key = "0"
     repeat: Key = "*"
+    more: Key = "#"  # on the language menu: the next page of languages
     retry: Key = "1"  # after a failed transfer: try again
     hear_again: Key = "2"  # after a failed transfer: hear the number again
 
@@ -74,6 +110,8 @@ class Settings(Strict):
     max_failures: int = Field(3, ge=1, le=10)
     gather_timeout: int = Field(6, ge=2, le=30)
     dial_timeout: int = Field(30, ge=5, le=120)
+    languages_per_page: int = Field(8, ge=2, le=9)
+    speech: bool = True  # menus also accept a spoken answer where Twilio recognises the language
     keys: Keys = Field(default_factory=Keys)
     emergency: Emergency = Field(default_factory=Emergency)
 
@@ -83,6 +121,8 @@ class LanguageEntry(Strict):
 
     code: str
     voice: str | None = None
+    slow: bool | None = None
+    engine: Literal["gtts", "espeak-ng"] | None = None
 
 
 class Organisation(Strict):
@@ -91,8 +131,8 @@ class Organisation(Strict):
     name: str
     help: Text
     details: list[Text] = []
-    website: str | None = None
-    email: str | None = None
+    website: Website | None = None
+    email: Email | None = None
     phone: PhoneNumber | None = None
     other_phones: list[PhoneNumber] = []
 
@@ -108,6 +148,7 @@ class Option(Strict):
 
     key: Key
     label: Text
+    keywords: Text | None = None  # comma-separated words a caller may say instead of pressing the key
     menu: Id | None = None
     organisation: Id | None = None
 

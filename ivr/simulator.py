@@ -20,17 +20,22 @@ OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
 class Event:
     """One thing that happened on the simulated call."""
 
-    kind: str  # say, play, pause, key, silence, dial, redirect, hangup, end, error
+    kind: str  # say, play, pause, key, speech, silence, dial, redirect, hangup, error
     text: str = ""
     lang: str = ""
+    url: str = ""  # of a <Play>
 
     def __str__(self) -> str:
         if self.kind == "say":
             return f"[{self.lang}] {self.text}"
+        if self.kind == "play":
+            return f"[{self.lang or '?'} ▶ {self.url}] {self.text}".rstrip()
         if self.kind == "key":
             return f"> pressed {self.text}"
         if self.kind == "silence":
             return "> (silence)"
+        if self.kind == "speech":
+            return f"> said \"{self.text}\""
         if self.kind == "pause":
             return f"  (pause {self.text} s)"
         return f"  {self.kind.upper()} {self.text}".rstrip()
@@ -46,8 +51,8 @@ class Call:
 
     @property
     def heard(self) -> list[str]:
-        """Return everything said, in order."""
-        return [e.text for e in self.events if e.kind == "say"]
+        """Return everything said, in order (the words of played audio where they are known)."""
+        return [e.text for e in self.events if e.kind in ("say", "play") and e.text]
 
     @property
     def dialled(self) -> list[str]:
@@ -98,13 +103,16 @@ class Simulator:
     """Drive a hotline the way Twilio drives it: the same requests, the same signatures."""
 
     def __init__(self, transport: Transport, token: str, base_url: str = "http://127.0.0.1:5000",
-                 caller: str = "+31612345678", called: str = "+31850000000", max_requests: int = 200):
+                 caller: str = "+31612345678", called: str = "+31850000000", max_requests: int = 200,
+                 audio_words: Callable[[str], tuple[str, str] | None] | None = None):
         self.transport = transport
         self.validator = RequestValidator(token)
         self.base_url = base_url.rstrip("/")
         self.caller = caller
         self.called = called
         self.max_requests = max_requests
+        # Audio is opaque to a simulator: this names the words of a played file, where known.
+        self.audio_words = audio_words or (lambda url: None)
 
     def call(self, keys: Iterable[str] | None = None, dial_outcomes: Iterable[str] = (),
              ask: Callable[[], str | None] | None = None,
@@ -176,6 +184,12 @@ class Simulator:
                     if verb.get("actionOnEmptyResult") == "true":
                         return action, {}, ""
                     continue
+                if key.startswith("say:"):
+                    if "speech" not in (verb.get("input") or ""):
+                        note(Event("error", "this prompt does not listen for speech"))
+                        continue
+                    note(Event("speech", key[4:]))
+                    return action, {"SpeechResult": key[4:], "Confidence": "0.9"}, ""
                 note(Event("key", key))
                 return action, {"Digits": key}, ""
             elif verb.tag == "Dial":
@@ -196,11 +210,13 @@ class Simulator:
                 note(Event("error", f"unsupported verb <{verb.tag}>"))
         return "", {}, "the document ended without a goodbye (Twilio hangs up)"
 
-    @staticmethod
-    def speak(verb: ET.Element, note) -> None:
+    def speak(self, verb: ET.Element, note) -> None:
         if verb.tag == "Say":
-            note(Event("say", (verb.text or "").strip(), verb.get("language", "")))
+            # itertext: the words may sit inside SSML such as <prosody>.
+            note(Event("say", "".join(verb.itertext()).strip(), verb.get("language", "")))
         elif verb.tag == "Play":
-            note(Event("play", (verb.text or "").strip()))
+            url = (verb.text or "").strip()
+            lang, words = self.audio_words(url) or ("", "")
+            note(Event("play", words, lang, url))
         elif verb.tag == "Pause":
             note(Event("pause", verb.get("length", "1")))

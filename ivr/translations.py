@@ -50,7 +50,8 @@ def update(folder: Path, languages: list[str]) -> list[str]:
             verb = "created"
         catalog.update(pot)
         with path.open("wb") as fh:
-            write_po(fh, catalog, width=100, ignore_obsolete=True)
+            # include_previous: a translator sees the old text of an entry that changed (#| msgid).
+            write_po(fh, catalog, width=100, ignore_obsolete=True, include_previous=True)
         done.append(f"{verb} {shown_name(path, folder)}")
     return done
 

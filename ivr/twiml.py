@@ -24,6 +24,10 @@ class Renderer:
                 # Prompts inside the Gather: any key interrupts them (barge-in).
                 gather = Gather(action=self.url(action.at), method="POST", input="dtmf", num_digits=1,
                                 timeout=action.timeout, finish_on_key="", action_on_empty_result=False)
+                if action.speech:
+                    gather.attrs.update({"input": "dtmf speech", "language": action.speech, "speechTimeout": "auto"})
+                    if action.hints:
+                        gather.attrs["hints"] = action.hints
                 for prompt in action.prompts:
                     self.speak(gather, prompt)
                 response.append(gather)
@@ -48,4 +52,8 @@ class Renderer:
             parent.play(audio)
             return
         lang = self.languages[item.lang]
-        parent.say(item.text, language=lang.say_language, voice=lang.voice)
+        if lang.slow:
+            # SSML: Polly and Google voices both honour a slower rate.
+            parent.say(language=lang.say_language, voice=lang.voice).prosody(item.text, rate="85%")
+        else:
+            parent.say(item.text, language=lang.say_language, voice=lang.voice)

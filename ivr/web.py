@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import phonenumbers
 from flask import Blueprint, Response, current_app, request, send_file, url_for
 from twilio.request_validator import RequestValidator
 
@@ -40,7 +41,11 @@ def position_url(pos: Position) -> str:
 
 def audio_url(item: Say) -> str | None:
     name = runtime().prompts.find(item.lang, item.text)
-    return url_for("prompt", lang=item.lang, name=name) if name else None
+    if name is None:
+        return None
+    base = current_app.config.get("IVR_PROMPTS_URL")
+    # A CDN (or any public base URL) may serve the files; by default the app does.
+    return f"{base.rstrip('/')}/{name}" if base else url_for("prompt", name=name)
 
 
 def twiml(actions) -> Response:
@@ -56,7 +61,7 @@ bp.before_request(require_twilio_signature)
 @bp.post("/voice")
 def incoming():
     """Answer a new call."""
-    return twiml(runtime().flow.incoming())
+    return twiml(runtime().flow.for_caller(caller_country()).incoming())
 
 
 @bp.post("/voice/<path:where>")
@@ -69,7 +74,16 @@ def step(where: str):
     pos = Position.parse(where, failures, silent=request.args.get("s") == "1")
     # .get(): a caller who stays silent sends no Digits at all.
     digits = request.form.get("Digits", "").strip()
-    return twiml(runtime().flow.respond(pos, digits, request.form.get("DialCallStatus", "")))
+    flow = runtime().flow.for_caller(caller_country())
+    return twiml(flow.respond(pos, digits, request.form.get("DialCallStatus", ""), request.form.get("SpeechResult", "")[:500]))
+
+
+def caller_country() -> int | None:
+    """Return the country code of the caller's number: the number itself is neither kept nor logged."""
+    try:
+        return phonenumbers.parse(request.form.get("From", ""), None).country_code
+    except phonenumbers.NumberParseException:
+        return None
 
 
 @bp.errorhandler(Exception)
@@ -86,9 +100,9 @@ def webhook_failed(error: Exception):
     return twiml(runtime().flow.failure(lang))
 
 
-def serve_prompt(lang: str, name: str):
+def serve_prompt(name: str):
     """Serve an audio file; its name changes with its words, so it may be cached for ever."""
-    path = runtime().prompts.path(lang, name)
+    path = runtime().prompts.path(name)
     if path is None:
         return Response("no such prompt\n", status=404, mimetype="text/plain")
     response = send_file(path, mimetype=AUDIO[path.suffix], max_age=365 * 24 * 3600)

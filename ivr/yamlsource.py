@@ -51,6 +51,8 @@ class Source:
     data: dict[str, Any] = field(default_factory=dict)
     places: dict[Path_, Where] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    raw: dict[Path_, str] = field(default_factory=dict)  # how YAML scalars that are not text were written
+    unreadable: bool = False  # a file could not be parsed: its sections are unknown
 
     def where(self, path: Path_) -> Where:
         """Return the place of a path, or of its nearest ancestor that has one."""
@@ -69,24 +71,22 @@ def read_yaml(file: Path, shown: str, source: Source) -> None:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
+        source.unreadable = True
         source.problems.append(Problem(Where(shown, 0), (), f"cannot be read: {exc}"))
         return
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
-        source.problems.append(
-            Problem(Where(shown, line), (), f"is not valid YAML: {what}. Check the indentation and quoting on this line and the one before.")
-        )
+        source.unreadable = True
+        source.problems.append(_syntax_problem(exc, shown))
         return
     finally:
         loader.dispose()
     if node is None:
         return
     if not isinstance(node, yaml.MappingNode):
+        source.unreadable = True
         source.problems.append(
             Problem(Where(shown, node.start_mark.line + 1), (), "the file must be a mapping of sections (hotline:, organisations:, menus: ...)")
         )
@@ -127,4 +127,27 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, shown: str, path: Path_, so
             source.places[path + (index,)] = Where(shown, item.start_mark.line + 1)
             items.append(_build(loader, item, shown, path + (index,), source))
         return items
-    return loader.construct_object(node, deep=True)
+    value = loader.construct_object(node, deep=True)
+    if not isinstance(value, str):
+        source.raw[path] = node.value
+    return value
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
+    """Explain a YAML syntax error at the line where the administrator can fix it."""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    if "quoted scalar" in context and exc.context_mark:
+        # The end of the file is where it was noticed; the opening quote is what to fix.
+        mark = exc.context_mark
+        hint = "a quote is opened here and never closed. Close it on the same line."
+    elif "'\\t'" in problem or "\t" in problem:
+        hint = "a tab character is used for indentation. Indent with spaces only."
+    elif "alias" in context:
+        hint = "an unquoted * starts a YAML alias. Write the key in quotes: \"*\"."
+    else:
+        what = " ".join(p for p in (context, problem) if p)
+        hint = f"{what}. Check the indentation and quoting on this line and the one before."
+    line = mark.line + 1 if mark else 0
+    return Problem(Where(shown, line), (), f"is not valid YAML: {hint}")

@@ -22,4 +22,4 @@ def client(app):
 @pytest.fixture
 def phone(app):
     """A caller on the hotline, dialling through the same signed webhooks Twilio uses."""
-    return Simulator(FlaskTransport(app), TOKEN, "http://localhost")
+    return Simulator(FlaskTransport(app), TOKEN, "http://localhost", audio_words=app.extensions["ivr"].prompts.words_for_url)

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-# Language keys follow the order in config/hotline.yaml.
-LANGUAGES = {"nl": "1", "en": "2", "ar": "3"}
-SAY_LANGUAGE = {"nl": "nl-NL", "en": "en-GB", "ar": "arb"}
+# Language keys follow the order in config/hotline.yaml: eight on the first page, '#' for the next.
+LANGUAGES = {"nl": ["1"], "en": ["2"], "ar": ["3"], "tr": ["4"], "pl": ["5"], "uk": ["6"], "ru": ["7"], "fr": ["8"],
+             "es": ["#", "1"], "fa": ["#", "2"]}
+# What each language is spoken with: a Twilio voice, or (Persian) audio files built by espeak-ng.
+VOICE = {"nl": "nl-NL", "en": "en-GB", "ar": "arb", "tr": "tr-TR", "pl": "pl-PL", "uk": "uk-UA", "ru": "ru-RU",
+         "fr": "fr-FR", "es": "es-ES", "fa": "fa"}
+GOODBYE = {"nl": "Bedankt voor uw telefoontje. Tot ziens.", "en": "Thank you for calling. Goodbye.",
+           "ar": "شكرًا لاتصالك. مع السلامة.", "fa": "از تماسِ شما سپاسگزاریم. خدانگهدار."}
 
 # The same keys after the language key, in every language: keys, number dialled, number spoken.
 TRANSFERS = {
@@ -30,23 +35,24 @@ FAILED = ("busy", "no-answer", "failed", "canceled")
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("org", TRANSFERS)
-def test_every_organisation_is_reached_with_the_same_keys_in_every_language(phone, lang, org):
+def test_every_organisation_is_reached_with_the_same_keys_in_every_language(phone, app, lang, org):
     keys, number, spoken = TRANSFERS[org]
-    call = phone.call([LANGUAGES[lang], *keys, "-"])
+    call = phone.call([*LANGUAGES[lang], *keys, "-"])
     assert call.dialled == [number]
     assert call.said(NAMES[org])
     assert call.said(spoken)
-    # Everything after the language choice is in that language's voice.
-    chosen = call.events.index(next(e for e in call.events if e.kind == "key"))
-    assert {e.lang for e in call.events[chosen:] if e.kind == "say"} == {SAY_LANGUAGE[lang]}
+    # Everything after the language choice is in that language's voice, every word known.
+    chosen = [i for i, e in enumerate(call.events) if e.kind == "key"][len(LANGUAGES[lang]) - 1]
+    spoken_events = [e for e in call.events[chosen:] if e.kind in ("say", "play")]
+    assert {e.lang for e in spoken_events} == {VOICE[lang]} and all(e.text for e in spoken_events)
     assert call.ended == "hangup"
-    assert call.heard[-1] == {"nl": "Bedankt voor uw telefoontje. Tot ziens.", "en": "Thank you for calling. Goodbye.",
-                              "ar": "شكرًا لاتصالك. مع السلامة."}[lang]
+    catalogs = app.extensions["ivr"].hotline.catalogs
+    assert call.heard[-1] == GOODBYE.get(lang, catalogs.get(lang, "Thank you for calling. Goodbye."))
 
 
 def test_greeting_gives_112_first_in_dutch_and_english_then_each_language_in_itself(phone):
     call = phone.call(["hangup"])
-    assert call.heard == [
+    assert call.heard[:7] == [
         "Welkom bij de hulplijn van IOM Nederland. Wij vertellen u welke organisatie u kan helpen, en verbinden u door.",
         "Bent u in direct gevaar? Hang dan op en bel 1 1 2, of druk op 9.",
         "Welcome to the help line of IOM the Netherlands. We tell you which organisation can help you and put you through.",
@@ -54,9 +60,38 @@ def test_greeting_gives_112_first_in_dutch_and_english_then_each_language_in_its
         "Voor Nederlands, druk op 1.",
         "For English, press 2.",
         "للغة العربية، اضغط 3.",
-        "Om de keuzes nog een keer te horen, druk op sterretje.",
-        "To hear the choices again, press star.",
     ]
+    assert call.heard[7:12] == ["Türkçe için 4 tuşuna basın.", "Aby wybrać język polski, naciśnij 5.",
+                                "українська мова: натисніть 6.", "русский язык: нажмите 7.", "français : appuyez sur 8."]
+    # Eight languages on the first page; "more languages" is announced in each of them.
+    assert call.heard[12:14] == ["Voor meer talen, druk op hekje.", "For more languages, press hash."]
+    assert len(call.heard) == 4 + 8 + 8 + 2
+    assert call.heard[-2:] == ["Om de keuzes nog een keer te horen, druk op sterretje.", "To hear the choices again, press star."]
+
+
+def test_second_page_of_languages_and_back(phone):
+    call = phone.call(["#", "0", "hangup"])
+    page_two = call.heard[call.heard.index("Para español, pulse 1."):]
+    assert page_two[:2] == ["Para español, pulse 1.", "برای فارسی، کلید 2 را فشار دهید."]
+    assert "Om terug te gaan, druk op 0." in page_two and "To go back, press 0." in page_two
+    # Back from the second page: the first page again.
+    assert "Voor Nederlands, druk op 1." in page_two and page_two[-1] == "To hear the choices again, press star."
+
+
+@pytest.mark.parametrize("caller, first", [("+48601234567", "Aby wybrać język polski, naciśnij 1."),
+                                           ("+380501234567", "українська мова: натисніть 1."),
+                                           ("+989121234567", "برای فارسی، کلید 1 را فشار دهید."),
+                                           ("+31612345678", "Voor Nederlands, druk op 1.")])
+def test_the_callers_likely_language_comes_first(app, caller, first):
+    from ivr.simulator import FlaskTransport, Simulator
+    from tests.conftest import TOKEN
+
+    phone = Simulator(FlaskTransport(app), TOKEN, "http://localhost", caller=caller,
+                      audio_words=app.extensions["ivr"].prompts.words_for_url)
+    call = phone.call(["1", "hangup"])
+    assert call.heard[4] == first
+    assert {e.lang for e in call.events[call.events.index(next(e for e in call.events if e.kind == "key")):]
+            if e.kind in ("say", "play")} == {VOICE[{"+48": "pl", "+38": "uk", "+98": "fa", "+31": "nl"}[caller[:3]]]}
 
 
 def test_organisation_description_gives_website_and_number_slowly(phone):
@@ -83,10 +118,16 @@ def test_failed_transfer_gives_the_number_and_a_way_on(phone, outcome):
     assert call.ended == "hangup"
 
 
+def last_menu(call) -> str:
+    """Return the first words after the last 'press 9' line: what the caller is on now."""
+    index = len(call.heard) - 1 - call.heard[::-1].index("If you are in immediate danger, press 9.")
+    return call.heard[index + 1]
+
+
 def test_failed_transfer_hear_again_and_back(phone):
     call = phone.call(["2", "1", "-", "2", "0", "hangup"], dial_outcomes=["busy"])
     assert call.heard.count("The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.") == 3
-    assert call.heard[-10] == "Choose the situation you are in."
+    assert last_menu(call) == "Choose the situation you are in."
     assert call.dialled == ["+318002000"]
 
 
@@ -105,7 +146,7 @@ def test_website_only_organisation_is_spelled_then_back_to_the_menu(phone):
     assert call.dialled == []
     assert "Website: zanzu dot n l." in call.heard
     assert "That is spelled: z a n z u, dot, n l." in call.heard
-    assert call.heard[-10] == "Choose the situation you are in."
+    assert last_menu(call) == "Choose the situation you are in."
 
 
 def test_email_only_organisation_spells_the_address(phone):
@@ -124,8 +165,9 @@ def test_ukraine_notes_give_both_numbers(phone):
 EMERGENCY = "If you are in immediate danger, hang up now and call 1 1 2. Again: hang up and call 1 1 2."
 
 
-@pytest.mark.parametrize("path", [[], ["2"], ["2", "3"], ["2", "7"], ["2", "1"], ["2", "1", "-"]],
-                         ids=["language menu", "main menu", "victims menu", "iom menu", "organisation", "failed transfer"])
+@pytest.mark.parametrize("path", [[], ["#"], ["2"], ["2", "3"], ["2", "7"], ["2", "1"], ["2", "1", "-"]],
+                         ids=["language menu", "language page 2", "main menu", "victims menu", "iom menu", "organisation",
+                              "failed transfer"])
 def test_emergency_key_works_on_every_menu(phone, path):
     call = phone.call([*path, "9", "hangup"], dial_outcomes=["busy"])
     assert EMERGENCY in call.heard
@@ -174,7 +216,7 @@ def test_star_repeats_and_zero_goes_back(phone):
                        "Choose the situation you are in.", "For English, press 2."]
 
 
-@pytest.mark.parametrize("keys", [["2", "-", "-", "-"], ["2", "8", "#", "8"], ["2", "-", "8", "-"], ["5", "5", "5"]])
+@pytest.mark.parametrize("keys", [["2", "-", "-", "-"], ["2", "8", "#", "8"], ["2", "-", "8", "-"], ["0", "0", "0"]])
 def test_silence_and_wrong_keys_end_safely_after_three(phone, keys):
     call = phone.call(keys)
     sorry = [t for t in call.heard if t in ("Sorry, we did not hear a choice.", "Sorry, that key is not one of the choices.")]
@@ -197,9 +239,29 @@ def test_every_prompt_sits_inside_a_gather_and_silence_is_handled(client, app):
     xml = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/xml"
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/voice/en/menu/main" '
-                          'actionOnEmptyResult="false" finishOnKey="" input="dtmf" method="POST" numDigits="1" timeout="6">'
+                          'actionOnEmptyResult="false" finishOnKey="" hints="violence at home, domestic violence, child abuse, '
+                          'Veilig Thuis, sexual violence, rape, sexual abuse, assault, victim, crime, accident, disaster, police, '
+                          'press charges, report, sexual health, health information, Zanzu, doctor, health, health care, medicine, '
+                          'IOM, return, family, Ukraine" input="dtmf speech" language="en-GB" method="POST" numDigits="1" '
+                          'speechTimeout="auto" timeout="6">'
                           '<Say language="en-GB" voice="Polly.Amy">If you are in immediate danger, press 9.</Say>')
     assert xml.endswith('</Gather><Redirect method="POST">/voice/en/menu/main?s=1</Redirect></Response>')
+
+
+def test_language_menu_listens_for_keys_only(client):
+    from tests.test_security import signed_post
+
+    xml = signed_post(client, "/voice/-/languages", {}).get_data(as_text=True)
+    assert '<Gather action="/voice/-/languages" actionOnEmptyResult="false" finishOnKey="" input="dtmf" method="POST"' in xml
+
+
+@pytest.mark.parametrize("said, heard", [("police please", "The police. Call this number if you want to press charges."),
+                                         ("I need a doctor", "The Zorgcafé of Dokters van de Wereld answers health questions,"),
+                                         ("something else entirely", "Sorry, that key is not one of the choices.")])
+def test_a_spoken_answer_chooses_by_keywords(phone, said, heard):
+    call = phone.call(["2", f"say:{said}", "hangup"])
+    assert any(text.startswith(heard) for text in call.heard)
+    assert "You can also say your choice." in call.heard
 
 
 def test_transfer_is_a_dial_with_timeout_and_action(client):

@@ -11,9 +11,24 @@ from ivr.cli import main
 def test_check_shipped_configuration(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "configuration is valid: 3 languages (nl, en, ar), 11 organisations, 3 menus, 3 warnings"
-    assert out[0] == ("config/organisations.yaml:23: organisations.slachtofferhulp.phone: warning: +319000101 is a "
+    assert out[-1] == "configuration is valid: 10 languages (nl, en, ar, tr, pl, uk, ru, fr, es, fa), 11 organisations, 3 menus, 5 warnings"
+    # Tigrinya and Somali: no Twilio voice, no engine, no recordings yet.
+    assert out[0] == ("config/hotline.yaml:38: languages[10]: warning: language 'ti' is not offered: Twilio has no voice for it "
+                      "and 94 of its 94 prompts have no audio; record them ('ivr prompts missing --lang ti' lists them)")
+    assert out[2] == ("config/organisations.yaml:23: organisations.slachtofferhulp.phone: warning: +319000101 is a "
                       "premium-rate number: Twilio may refuse the transfer (error 13224); callers then hear the number to dial themselves")
+
+
+def test_prompts_missing_lists_what_to_record(capsys):
+    assert main(["prompts", "missing", "--lang", "so"]) == 0
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert len(lines) == 93 and out.err == "93 prompts without audio\n"
+    code, file, text = lines[0].split("\t")
+    assert code == "so" and file.startswith("prompts/recorded/so/") and file.endswith(".mp3")
+    from ivr.prompts import prompt_name
+
+    assert file == f"prompts/recorded/so/{prompt_name('so', text)}.mp3"
 
 
 def test_simulate_scripted_prints_a_transcript(capsys):
@@ -56,10 +71,10 @@ def test_translations_update_adds_a_new_text_to_every_catalog(tmp_path, capsys):
     menus.write_text(menus.read_text().replace("prompt: IOM the Netherlands.", "prompt: IOM the Netherlands helps migrants."))
     assert main(["--config", str(tmp_path / "config"), "translations", "update"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == [
-        "updated config/locales/nl/LC_MESSAGES/messages.po", "updated config/locales/ar/LC_MESSAGES/messages.po"]
+        f"updated config/locales/{code}/LC_MESSAGES/messages.po" for code in "nl ar tr pl uk ru fr es fa ti so".split()]
     with open(tmp_path / "config/locales/nl/LC_MESSAGES/messages.po", "rb") as fh:
         message = read_po(fh).get("IOM the Netherlands helps migrants.")
-    assert message is not None and message.locations == [("config/menus.yaml", 41)]
+    assert message is not None and message.locations == [("config/menus.yaml", 50)]
     # A changed text is flagged for review (babel's fuzzy matching keeps the old translation as a draft).
     assert message.fuzzy
     assert main(["--config", str(tmp_path / "config"), "translations", "status"]) == 0

@@ -1,0 +1,65 @@
+"""Walk every path of the call flow: every position, key, silence and transfer outcome."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from .actions import Action, Ask, Go, Position, Say, Transfer
+from .config import Hotline
+from .flow import CallFlow
+from .simulator import OUTCOMES
+
+KEYS = tuple("1234567890*#")
+
+
+@dataclass
+class Walk:
+    """What a walk found: every text spoken per language, every number dialled, every position."""
+
+    texts: dict[str, set[str]] = field(default_factory=dict)
+    dialled: set[str] = field(default_factory=set)
+    positions: set[Position] = field(default_factory=set)
+
+
+def walk(hotline: Hotline, langs: set[str] | None = None) -> Walk:
+    """Visit every reachable position (in langs, if given) with every key, silence and transfer outcome."""
+    found = Walk()
+    flow = CallFlow(hotline)
+    # The caller's country only reorders the language menu: walk the rest once.
+    countries: dict[str, int] = {}  # one country for each language a country code puts first
+    for code in sorted({code for lang in hotline.languages for code in lang.country_codes}):
+        countries.setdefault(flow.for_caller(code).language_order()[0], code)
+    _walk(flow.for_caller(None), found, langs, ["", *flow.codes], language_menu_only=False)
+    for country in countries.values():
+        _walk(flow.for_caller(country), found, langs, [], language_menu_only=True)
+    return found
+
+
+def _walk(caller: CallFlow, found: Walk, langs: set[str] | None, failures: list[str], language_menu_only: bool) -> None:
+    seen: set[Position] = set()
+
+    def wanted(pos: Position) -> bool:
+        if pos in seen or (language_menu_only and pos.kind != "languages"):
+            return False
+        return not (langs is not None and pos.lang and pos.lang not in langs)
+
+    todo: deque[list[Action]] = deque([caller.incoming()])
+    todo.extend(caller.failure(code) for code in failures if langs is None or not code or code in langs)
+    while todo:
+        for action in todo.popleft():
+            for item in action.prompts if isinstance(action, Ask) else (action,):
+                if isinstance(item, Say) and (langs is None or item.lang in langs):
+                    found.texts.setdefault(item.lang, set()).add(item.text)
+            if isinstance(action, Transfer):
+                found.dialled.add(action.number)
+            at = getattr(action, "at", None)
+            if at is None or not wanted(at):
+                continue
+            seen.add(at)
+            if isinstance(action, Ask):
+                todo.extend(caller.respond(at, key) for key in KEYS)
+            elif isinstance(action, Go):
+                todo.append(caller.respond(at))
+            else:
+                todo.extend(caller.respond(at, dial_status=status) for status in OUTCOMES)
+    found.positions |= seen

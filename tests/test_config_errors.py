@@ -1,0 +1,63 @@
+"""Each tests/broken/<case>.yaml holds one administrator's mistake; <case>.expected what check() says."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ivr.cli import main
+from ivr.config import check
+
+BROKEN = Path(__file__).parent / "broken"
+CASES = sorted(p.stem for p in BROKEN.glob("*.yaml") if p.stem != "_valid")
+
+
+def config_of(case: str, tmp_path: Path) -> Path:
+    """Copy a case to tmp_path/config/hotline.yaml and return the config folder."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(BROKEN / f"{case}.yaml", folder / "hotline.yaml")
+    return folder
+
+
+def expected(case: str) -> list[str]:
+    """Return the expected problem lines of a case."""
+    return (BROKEN / f"{case}.expected").read_text(encoding="utf-8").splitlines()
+
+
+def is_error(line: str) -> bool:
+    """Tell whether an expected line is an error rather than a warning."""
+    return ": warning: " not in line
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_case(case, tmp_path):
+    """The checker reports exactly the expected problems, and no hotline if any is an error."""
+    hotline, problems = check(config_of(case, tmp_path))
+    lines = expected(case)
+    assert [str(p) for p in problems] == lines
+    assert (hotline is None) == any(is_error(line) for line in lines)
+
+
+def test_valid_has_no_problems(tmp_path):
+    """The smallest valid configuration has no errors and no warnings."""
+    hotline, problems = check(config_of("_valid", tmp_path))
+    assert problems == []
+    assert hotline is not None
+
+
+def test_cli_check_invalid(tmp_path, capsys):
+    """`ivr check` prints each error on stderr, then the count, and exits 1."""
+    [line] = expected("unknown_organisation")
+    assert main(["--config", str(config_of("unknown_organisation", tmp_path)), "check"]) == 1
+    out = capsys.readouterr()
+    assert line in out.err.splitlines()
+    assert out.err.endswith("configuration is invalid: 1 error\n")
+    assert out.out == ""
+
+
+def test_cli_check_valid(tmp_path, capsys):
+    """`ivr check` on a valid configuration sums it up on stdout and exits 0."""
+    assert main(["--config", str(config_of("_valid", tmp_path)), "check"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "configuration is valid: 1 language (en), 2 organisations, 2 menus\n"
+    assert out.err == ""
