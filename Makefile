@@ -7,7 +7,14 @@ TOKEN := instance/dev-token
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test check venv clean
+.PHONY: run test check venv clean system-packages
+
+# espeak-ng and sox build and convert prompts offline; the tests run them for real.
+# Installed with apt-get where they are missing (as root, or through sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-packages:
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng sox libsox-fmt-mp3 >/dev/null; }
 
 # The virtual environment is rebuilt whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -37,7 +44,7 @@ run: $(STAMP) $(TOKEN)
 	@echo
 	TWILIO_AUTH_TOKEN=$$(cat $(TOKEN)) IVR_PROXY_HOPS=0 $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'ivr:create_app()'
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/pytest
 
 clean:

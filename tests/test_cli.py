@@ -50,9 +50,18 @@ def test_simulate_interactive_reads_keys(monkeypatch, capsys):
     assert out.endswith("-- call ended: the caller hung up\n")
 
 
-def test_simulate_without_a_running_hotline(capsys):
+def test_simulate_without_a_running_hotline(capsys, monkeypatch):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "some-token")
     assert main(["simulate", "--url", "http://127.0.0.1:9", "--keys", "1"]) == 2
     assert "ivr simulate: cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_simulate_a_running_hotline_needs_its_token(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.setattr("ivr.cli.DEV_TOKEN", tmp_path / "dev-token")
+    assert main(["simulate", "--url", "http://127.0.0.1:9"]) == 2
+    assert capsys.readouterr().err == (
+        f"ivr simulate: set TWILIO_AUTH_TOKEN to the hotline's token (make run keeps it in {tmp_path / 'dev-token'})\n")
 
 
 def test_translations_status_counts_fuzzy(capsys):
