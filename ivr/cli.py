@@ -61,7 +61,8 @@ def run_check(folder: Path, prompts: Path) -> int:
     from .languages import KNOWN
     from .prompts import PromptLibrary
 
-    hotline, problems = check(folder, PromptLibrary(prompts))
+    library = PromptLibrary(prompts)
+    hotline, problems = check(folder, library)
     for line in table_problems(folder):
         print(line)
     for problem in problems:
@@ -70,6 +71,7 @@ def run_check(folder: Path, prompts: Path) -> int:
     if errors or hotline is None:
         print(f"configuration is invalid: {_count(len(errors), 'error')}", file=sys.stderr)
         return 1
+    print_missing_audio(folder, library, [lang.code for lang in hotline.languages])
     langs = ", ".join(lang.code for lang in hotline.languages)
     print(f"configuration is valid: {_count(len(hotline.languages), 'language')} ({langs}), "
           f"{_count(len(hotline.organisations), 'organisation')}, {_count(len(hotline.menus), 'menu')}"
@@ -79,6 +81,22 @@ def run_check(folder: Path, prompts: Path) -> int:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def print_missing_audio(folder: Path, library, offered: list[str]) -> None:
+    """List exactly which prompts of each language not offered still lack audio."""
+    from .explore import walk
+    from .pipeline import missing
+
+    candidates, _ = check(folder, offer=False)
+    silent = [lang.code for lang in candidates.languages if lang.say_language is None and lang.code not in offered]
+    if not silent:
+        return
+    gaps = missing(candidates, walk(candidates, set(silent)).texts, library, silent)
+    for code, texts in gaps.items():
+        print(f"{code}: {len(texts)} prompts without audio; record each as the file named here:")
+        for text in texts:
+            print(f"  {library.directory.name}/recorded/{code}/{prompt_name(code, text)}.mp3  {text}")
 
 
 def table_problems(folder: Path) -> list[str]:

@@ -29,27 +29,37 @@ def walk(hotline: Hotline, langs: set[str] | None = None) -> Walk:
     countries: dict[str, int] = {}  # one country for each language a country code puts first
     for code in sorted({code for lang in hotline.languages for code in lang.country_codes}):
         countries.setdefault(flow.for_caller(code).language_order()[0], code)
-    _walk(flow.for_caller(None), found, langs, ["", *flow.codes], language_menu_only=False)
+    _walk(flow.for_caller(None), found, langs, ["", *flow.codes])
     for country in countries.values():
-        _walk(flow.for_caller(country), found, langs, [], language_menu_only=True)
+        # Another order changes only the words of the language pages: say each page once.
+        caller = flow.for_caller(country)
+        pages = [caller.incoming()] + [caller.visit(Position("languages", page=page)) for page in range(len(caller.language_pages()))]
+        for actions in pages:
+            _collect(actions, found, langs)
     return found
 
 
-def _walk(caller: CallFlow, found: Walk, langs: set[str] | None, failures: list[str], language_menu_only: bool) -> None:
+def _collect(actions: list[Action], found: Walk, langs: set[str] | None) -> None:
+    for action in actions:
+        for item in action.prompts if isinstance(action, Ask) else (action,):
+            if isinstance(item, Say) and (langs is None or item.lang in langs):
+                found.texts.setdefault(item.lang, set()).add(item.text)
+
+
+def _walk(caller: CallFlow, found: Walk, langs: set[str] | None, failures: list[str]) -> None:
     seen: set[Position] = set()
 
     def wanted(pos: Position) -> bool:
-        if pos in seen or (language_menu_only and pos.kind != "languages"):
+        if pos in seen:
             return False
         return not (langs is not None and pos.lang and pos.lang not in langs)
 
     todo: deque[list[Action]] = deque([caller.incoming()])
     todo.extend(caller.failure(code) for code in failures if langs is None or not code or code in langs)
     while todo:
-        for action in todo.popleft():
-            for item in action.prompts if isinstance(action, Ask) else (action,):
-                if isinstance(item, Say) and (langs is None or item.lang in langs):
-                    found.texts.setdefault(item.lang, set()).add(item.text)
+        actions = todo.popleft()
+        _collect(actions, found, langs)
+        for action in actions:
             if isinstance(action, Transfer):
                 found.dialled.add(action.number)
             at = getattr(action, "at", None)

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from babel import Locale
 
 ENGINES = ("gtts", "espeak-ng")
+
+
+@cache
+def own_name(code: str) -> str:
+    """Return a language's name in itself: 'Nederlands', 'العربية'."""
+    return Locale.parse(code).get_display_name(code)
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,7 @@ class Language:
     @property
     def name(self) -> str:
         """Return the language's name in the language itself (from Babel)."""
-        return Locale.parse(self.code).get_display_name(self.code)
+        return own_name(self.code)
 
     @property
     def tts(self) -> tuple[str, str] | None:

@@ -9,8 +9,9 @@ from ivr.simulator import FlaskTransport, Simulator
 TOKEN = "test-auth-token"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def app():
+    """The app with the shipped configuration, built once: webhooks keep no state between requests."""
     return create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True})
 
 

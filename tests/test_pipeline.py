@@ -113,9 +113,10 @@ def test_an_answer_without_audio_fails_and_leaves_no_file(small):
 
 
 @responses.activate
-def test_cli_reports_failures_and_exits_non_zero(small, capsys):
+def test_cli_reports_failures_and_exits_non_zero(small, capsys, monkeypatch):
     config, prompts = small
     responses.add(responses.POST, GOOGLE, status=500)
+    monkeypatch.setattr("ivr.pipeline.GTTSEngine", lambda: GTTSEngine(wait=0, interval=0))
     code = main(["--config", str(config), "--prompts", str(prompts), "prompts", "build", "--jobs", "1"])
     out = capsys.readouterr()
     assert code == 1

@@ -1,0 +1,48 @@
+"""The language table, slow speech, and what ivr check says about each language."""
+from __future__ import annotations
+
+import shutil
+
+from ivr import create_app
+from ivr.cli import main
+from ivr.languages import KNOWN
+from tests.test_security import signed_post
+
+
+def test_each_language_names_itself():
+    assert [KNOWN[c].name for c in ("nl", "ar", "fa", "uk", "ti", "so")] == [
+        "Nederlands", "العربية", "فارسی", "українська", "ትግርኛ", "Soomaali"]
+
+
+def test_tts_engine_follows_the_table():
+    assert KNOWN["nl"].tts == ("gtts", "nl")
+    assert KNOWN["fa"].tts == ("espeak-ng", "fa")  # gTTS has no Persian
+    assert KNOWN["ti"].tts is None and KNOWN["so"].tts is None
+
+
+def test_slow_speech_wraps_say_in_a_slower_rate(tmp_path):
+    shutil.copytree("config", tmp_path / "config")
+    settings = tmp_path / "config" / "hotline.yaml"
+    settings.write_text(settings.read_text().replace("  - ar\n", "  - {code: ar, slow: true}\n"))
+    client = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config")}).test_client()
+    xml = signed_post(client, "/voice/ar/menu/main", {}, token="t").get_data(as_text=True)
+    assert '<Say language="arb" voice="Polly.Zeina"><prosody rate="85%">اختر الحالة التي تمر بها.</prosody></Say>' in xml
+    english = signed_post(client, "/voice/en/menu/main", {}, token="t").get_data(as_text=True)
+    assert "prosody" not in english
+
+
+def test_check_verifies_the_table_against_gtts_and_espeak(monkeypatch, capsys):
+    monkeypatch.setattr("gtts.lang.tts_langs", lambda: {"en": "English"})
+    monkeypatch.setattr("ivr.tts.espeak_voices", lambda binary=None: {"en-gb"})
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "ivr/languages.py: nl: warning: gTTS has no voice 'nl'" in out
+    assert "ivr/languages.py: fa: warning: the installed espeak-ng has no voice 'fa'" in out
+
+
+def test_check_lists_every_prompt_a_recording_is_missing_for(capsys):
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "ti: 94 prompts without audio; record each as the file named here:" in out
+    assert "so: 93 prompts without audio; record each as the file named here:" in out
+    assert sum(1 for line in out if line.startswith("  prompts/recorded/so/")) == 93
