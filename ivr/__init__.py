@@ -16,7 +16,7 @@ from .prompts import PromptLibrary
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the hotline app; refuse to start without a token or with an invalid configuration."""
-    from . import web
+    from . import web, websim
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     app.register_blueprint(web.bp)
+    websim.init_app(app)
     app.add_url_rule("/prompts/<path:name>", "prompt", web.serve_prompt)
 
     @app.get("/healthz")

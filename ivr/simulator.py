@@ -67,6 +67,19 @@ class Call:
         return "\n".join(str(e) for e in self.events) + f"\n-- call ended: {self.ended}\n"
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A call paused at a <Gather>: everything needed to go on, so no simulator keeps calls in memory."""
+
+    sid: str
+    url: str  # the document the prompt came from
+    action: str  # where the answer goes
+    speech: bool  # whether the prompt also listens for speech
+    on_empty: bool  # actionOnEmptyResult: silence is posted to the action too
+    rest: str  # the verbs after the prompt, as a <Response> document
+    requests: int
+
+
 class Transport(Protocol):
     def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]: ...
 
@@ -113,6 +126,7 @@ class Simulator:
         self.max_requests = max_requests
         # Audio is opaque to a simulator: this names the words of a played file, where known.
         self.audio_words = audio_words or (lambda url: None)
+        self.requests_made = 0
 
     def call(self, keys: Iterable[str] | None = None, dial_outcomes: Iterable[str] = (),
              ask: Callable[[], str | None] | None = None,
@@ -121,7 +135,6 @@ class Simulator:
         call = Call()
         script: Iterator[str] | None = iter(keys) if keys is not None else None
         outcomes = iter(dial_outcomes)
-        sid = "CA" + secrets.token_hex(16)
 
         def note(event: Event) -> None:
             call.events.append(event)
@@ -135,29 +148,56 @@ class Simulator:
                 return None if key in HANG_UP else key
             return ask() if ask else None
 
-        url = self.base_url + "/voice"
-        params: dict[str, str] = {"CallStatus": "ringing"}
-        while url:
-            if call.requests >= self.max_requests:
-                call.ended = f"stopped after {self.max_requests} requests: the menu loops"
-                break
-            call.requests += 1
-            status, body = self.request(url, sid, params)
-            params = {}
-            if status != 200:
-                note(Event("error", f"HTTP {status} from {url}"))
-                call.ended = f"error: the hotline answered HTTP {status}"
-                break
-            try:
-                root = ET.fromstring(body)
-            except ET.ParseError as exc:
-                note(Event("error", f"not XML: {exc}"))
-                call.ended = "error: the answer is not TwiML"
-                break
-            url, params, ended = self.execute(root, url, note, next_input, outcomes)
-            if ended:
-                call.ended = ended
+        waiting, call.ended = self.start(outcomes, note)
+        while waiting is not None:
+            waiting, call.ended = self.answer(waiting, next_input(), outcomes, note)
+        call.requests = self.requests_made
         return call
+
+    def start(self, outcomes: Iterator[str], note: Callable[[Event], None]) -> tuple["Waiting | None", str]:
+        """Ring the hotline; run its answer up to the first prompt that waits for the caller."""
+        self.requests_made = 0
+        sid = "CA" + secrets.token_hex(16)
+        return self.follow(self.base_url + "/voice", {"CallStatus": "ringing"}, sid, 0, outcomes, note)
+
+    def answer(self, waiting: "Waiting", key: str | None, outcomes: Iterator[str],
+               note: Callable[[Event], None]) -> tuple["Waiting | None", str]:
+        """Go on from a waiting prompt: a key, 'say:words', silence ('-' or ''), or None to hang up."""
+        self.requests_made = waiting.requests
+        if key is None:
+            return None, "the caller hung up"
+        if key.startswith("say:") and not waiting.speech:
+            note(Event("error", "this prompt does not listen for speech"))
+            key = "-"
+        if key.startswith("say:"):
+            note(Event("speech", key[4:]))
+            return self.follow(waiting.action, {"SpeechResult": key[4:], "Confidence": "0.9"}, waiting.sid, waiting.requests, outcomes, note)
+        if key in SILENCE or key == "":
+            note(Event("silence"))
+            if waiting.on_empty:
+                return self.follow(waiting.action, {}, waiting.sid, waiting.requests, outcomes, note)
+            # Twilio goes on with the verbs after the <Gather>.
+            return self.run(list(ET.fromstring(waiting.rest)), waiting.url, waiting.sid, waiting.requests, outcomes, note)
+        note(Event("key", key))
+        return self.follow(waiting.action, {"Digits": key}, waiting.sid, waiting.requests, outcomes, note)
+
+    def follow(self, url: str, params: dict[str, str], sid: str, requests: int, outcomes: Iterator[str],
+               note: Callable[[Event], None]) -> tuple["Waiting | None", str]:
+        """Request a document and run it."""
+        if requests >= self.max_requests:
+            return None, f"stopped after {self.max_requests} requests: the menu loops"
+        requests += 1
+        self.requests_made = requests
+        status, body = self.request(url, sid, params)
+        if status != 200:
+            note(Event("error", f"HTTP {status} from {url}"))
+            return None, f"error: the hotline answered HTTP {status}"
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            note(Event("error", f"not XML: {exc}"))
+            return None, "error: the answer is not TwiML"
+        return self.run(list(root), url, sid, requests, outcomes, note)
 
     def request(self, url: str, sid: str, extra: dict[str, str]) -> tuple[int, str]:
         params = {
@@ -167,48 +207,38 @@ class Simulator:
         signature = self.validator.compute_signature(url, params)
         return self.transport.post(url, params, {"X-Twilio-Signature": signature})
 
-    def execute(self, root: ET.Element, url: str, note, next_input, outcomes) -> tuple[str, dict[str, str], str]:
-        """Run one TwiML document; return the next URL and its parameters, or why the call ended."""
-        for verb in root:
+    def run(self, verbs: list[ET.Element], url: str, sid: str, requests: int, outcomes: Iterator[str],
+            note: Callable[[Event], None]) -> tuple["Waiting | None", str]:
+        """Execute verbs as Twilio does, until a prompt waits, the call moves on, or it ends."""
+        for index, verb in enumerate(verbs):
             if verb.tag in ("Say", "Play", "Pause"):
                 self.speak(verb, note)
             elif verb.tag == "Gather":
                 for child in verb:
                     self.speak(child, note)
-                key = next_input()
-                if key is None:
-                    return "", {}, "the caller hung up"
+                rest = ET.Element("Response")
+                rest.extend(verbs[index + 1:])
                 action = urllib.parse.urljoin(url, verb.get("action") or url)
-                if key in SILENCE or key == "":
-                    note(Event("silence"))
-                    if verb.get("actionOnEmptyResult") == "true":
-                        return action, {}, ""
-                    continue
-                if key.startswith("say:"):
-                    if "speech" not in (verb.get("input") or ""):
-                        note(Event("error", "this prompt does not listen for speech"))
-                        continue
-                    note(Event("speech", key[4:]))
-                    return action, {"SpeechResult": key[4:], "Confidence": "0.9"}, ""
-                note(Event("key", key))
-                return action, {"Digits": key}, ""
+                return Waiting(sid, url, action, "speech" in (verb.get("input") or ""), verb.get("actionOnEmptyResult") == "true",
+                               ET.tostring(rest, encoding="unicode"), requests), ""
             elif verb.tag == "Dial":
                 outcome = next(outcomes, "completed")
                 number = (verb.findtext("Number") or verb.text or "").strip()
                 note(Event("dial", f"{number} → {outcome}"))
                 if verb.get("action"):
                     duration = "42" if outcome == "completed" else "0"
-                    return urllib.parse.urljoin(url, verb.get("action")), {"DialCallStatus": outcome, "DialCallDuration": duration}, ""
+                    return self.follow(urllib.parse.urljoin(url, verb.get("action")),
+                                       {"DialCallStatus": outcome, "DialCallDuration": duration}, sid, requests, outcomes, note)
             elif verb.tag == "Redirect":
                 target = urllib.parse.urljoin(url, (verb.text or "").strip())
                 note(Event("redirect", urllib.parse.urlsplit(target).path))
-                return target, {}, ""
+                return self.follow(target, {}, sid, requests, outcomes, note)
             elif verb.tag == "Hangup":
                 note(Event("hangup"))
-                return "", {}, "hangup"
+                return None, "hangup"
             else:
                 note(Event("error", f"unsupported verb <{verb.tag}>"))
-        return "", {}, "the document ended without a goodbye (Twilio hangs up)"
+        return None, "the document ended without a goodbye (Twilio hangs up)"
 
     def speak(self, verb: ET.Element, note) -> None:
         if verb.tag == "Say":
