@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from flask import Flask
-from twilio.request_validator import RequestValidator
+from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import load
-from .flow import CallFlow
 from .prompts import DEFAULT_DIR as PROMPTS_DIR
-from .prompts import PromptLibrary
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the hotline app; refuse to start without a token or with an invalid configuration."""
-    from . import web, websim
+    from . import live, web, websim
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
@@ -29,6 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         IVR_PROXY_HOPS=int(os.environ.get("IVR_PROXY_HOPS", "1")),
         # Twilio's webhook bodies are a few hundred bytes; refuse anything large early.
         MAX_CONTENT_LENGTH=64 * 1024,
+        # Seconds between looks for changed configuration files (0: never reload).
+        IVR_RELOAD_INTERVAL=float(os.environ.get("IVR_RELOAD_INTERVAL", "2")),
     )
     if test_config:
         app.config.update(test_config)
@@ -37,14 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # No switch turns the signature check off: without a token nothing can be checked.
         raise RuntimeError("TWILIO_AUTH_TOKEN is not set: set it to your Twilio auth token (make run creates a local one)")
 
-    prompts = PromptLibrary(Path(app.config["IVR_PROMPTS"]))
-    hotline = load(app.config["IVR_CONFIG"], prompts)
-    app.extensions["ivr"] = web.Runtime(
-        hotline=hotline,
-        flow=CallFlow(hotline),
-        prompts=prompts,
-        validator=RequestValidator(token),
-    )
+    live.init_app(app)
     hops = app.config["IVR_PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
@@ -55,8 +45,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        """Report that the configuration is loaded."""
-        return {"status": "ok", "languages": [lang.code for lang in hotline.languages],
-                "organisations": len(hotline.organisations), "menus": len(hotline.menus)}
+        """Report the configuration in use, and a refused change if there is one."""
+        runtime, error = g.ivr, app.extensions["ivr.live"].error
+        hotline = runtime.hotline
+        return {"status": "ok" if error is None else "stale", "version": runtime.version,
+                "languages": [lang.code for lang in hotline.languages],
+                "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error}
 
     return app

@@ -59,6 +59,7 @@ class Say:
 
     text: str
     lang: str
+    dynamic: bool = False  # it changes with the time (an opening hour): never recorded
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,10 @@ def _suggest_language(word: str) -> str:
 
 
 def _suggest(word: Any, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    words = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(word), words, n=1, cutoff=0.6)
+    # 'opening_hours' for 'hours': a known key inside the unknown one is a likely meaning too.
+    close = close or [c for c in words if len(c) > 3 and c in str(word)][:1]
     return f" Did you mean '{close[0]}'?" if close else ""
 
 
@@ -220,6 +223,7 @@ class _Checker:
             if menu and reserved is not None:
                 self.menu_keys(name, menu, reserved)
         self.warn_transfers(settings, organisations)
+        self.hours(organisations, languages)
         catalogs = self.catalogs(languages)
         if settings is None or None in organisations.values() or None in menus.values():
             return None
@@ -424,6 +428,25 @@ class _Checker:
         for name in links:
             if name not in reached:
                 self.add(("menus", name), f"menu '{name}' cannot be reached from the start menu '{start}'. Add an option that leads to it, or remove it.")
+
+    def hours(self, organisations: dict, languages: tuple[Language, ...]) -> None:
+        """Check each alternative for a closed organisation, and say where the time cannot be recorded."""
+        for name, org in organisations.items():
+            if not org or not org.hours:
+                continue
+            path = ("organisations", name, "hours", "alternative")
+            alternative = org.hours.alternative
+            if alternative == name:
+                self.add(path, f"'{name}' cannot be its own alternative. Name another organisation, or remove it.")
+            elif alternative and alternative not in organisations:
+                self.add(path, f"unknown organisation '{alternative}'.{_suggest(alternative, organisations)}")
+            elif alternative and organisations[alternative] and organisations[alternative].hours and not organisations[alternative].hours.always:
+                self.add(path, f"the alternative '{alternative}' has opening hours too: callers may find both closed", warning=True)
+            voiceless = [lang.code for lang in languages if lang.say_language is None]
+            if not org.hours.always and voiceless:
+                self.add(("organisations", name, "hours"),
+                         f"when {org.name} opens cannot be recorded: callers in {', '.join(voiceless)} hear that one sentence in a language Twilio speaks",
+                         warning=True)
 
     def warn_transfers(self, settings: Settings | None, organisations: dict) -> None:
         for name, org in organisations.items():

@@ -24,10 +24,16 @@ class Walk:
 def walk(hotline: Hotline, langs: set[str] | None = None) -> Walk:
     """Visit every reachable position (in langs, if given) with every key, silence and transfer outcome."""
     found = Walk()
-    flow = CallFlow(hotline)
+    # Open and closed organisations say different things: walk both, whatever the time is now.
+    for hours in ("open", "closed") if any(org.hours for org in hotline.organisations.values()) else ("open",):
+        _walk_all(CallFlow(hotline, hours=hours), found, langs)
+    return found
+
+
+def _walk_all(flow: CallFlow, found: Walk, langs: set[str] | None) -> None:
     # The caller's country only reorders the language menu: walk the rest once.
     countries: dict[str, int] = {}  # one country for each language a country code puts first
-    for code in sorted({code for lang in hotline.languages for code in lang.country_codes}):
+    for code in sorted({code for lang in flow.hotline.languages for code in lang.country_codes}):
         countries.setdefault(flow.for_caller(code).language_order()[0], code)
     _walk(flow.for_caller(None), found, langs, ["", *flow.codes])
     for country in countries.values():
@@ -36,13 +42,13 @@ def walk(hotline: Hotline, langs: set[str] | None = None) -> Walk:
         pages = [caller.incoming()] + [caller.visit(Position("languages", page=page)) for page in range(len(caller.language_pages()))]
         for actions in pages:
             _collect(actions, found, langs)
-    return found
 
 
 def _collect(actions: list[Action], found: Walk, langs: set[str] | None) -> None:
     for action in actions:
         for item in action.prompts if isinstance(action, Ask) else (action,):
-            if isinstance(item, Say) and (langs is None or item.lang in langs):
+            # A sentence with the time in it changes every minute: no prompt can be made for it.
+            if isinstance(item, Say) and not item.dynamic and (langs is None or item.lang in langs):
                 found.texts.setdefault(item.lang, set()).add(item.text)
 
 

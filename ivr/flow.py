@@ -4,6 +4,10 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Callable
+
+from babel.dates import format_datetime
 
 from . import phrases as P
 from .actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
@@ -18,8 +22,10 @@ LANGUAGE_MENU = Position("languages")
 class CallFlow:
     """Turn a caller's position and key into the actions of the next response."""
 
-    def __init__(self, hotline: Hotline):
+    def __init__(self, hotline: Hotline, now: Callable[[], datetime] | None = None, hours: str = ""):
         self.hotline = hotline
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.hours = hours  # "open" or "closed" pretends every organisation is (for walking all paths)
         self.settings = hotline.settings
         self.keys = hotline.settings.keys
         self.emergency = hotline.settings.emergency
@@ -96,6 +102,8 @@ class CallFlow:
     def organisation(self, pos: Position) -> list[Action]:
         org = self.hotline.organisations[pos.org]
         lang = pos.lang
+        if not self.is_open(org):
+            return self.closed(pos, org)
         words: list[Say | Pause] = [self.speak(lang, org.help)]
         words += [self.speak(lang, detail) for detail in org.details]
         if org.website:
@@ -112,6 +120,32 @@ class CallFlow:
         words += self.number_words(lang, org)
         # The description can be interrupted (112 is one key away); then the transfer.
         return [Ask(tuple(words), pos, 1), self.say(lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
+
+    def closed(self, pos: Position, org: Organisation) -> list[Action]:
+        """Tell when a closed organisation opens, its number for later, and what else can help now."""
+        lang = pos.lang
+        opens = org.hours.next_opening(self.now())
+        # The time is said in the caller's language; a language spoken only from recordings
+        # cannot have every time recorded, so that one sentence comes in a voiced language.
+        voiced = lang if self.hotline.language(lang).say_language else self.voiced_fallback()
+        when = format_datetime(opens, "EEEE HH:mm", tzinfo=opens.tzinfo, locale=voiced) if opens else ""
+        words: list[Say | Pause] = [self.speak(lang, org.help), replace(self.say(voiced, P.CLOSED, name=org.name, when=when), dynamic=True)]
+        if org.phone:
+            words += self.number_words(lang, org)
+        alternative = org.hours.alternative
+        if alternative:
+            name = self.hotline.organisations[alternative].name
+            words.append(self.say(lang, P.ALTERNATIVE, name=name, key=self.key_name(lang, self.keys.alternative)))
+        return self.ask(pos, words)
+
+    def is_open(self, org: Organisation) -> bool:
+        if org.hours is None or self.hours == "open":
+            return True
+        return self.hours != "closed" and org.hours.is_open(self.now())
+
+    def voiced_fallback(self) -> str:
+        """Return the first greeting language that Twilio can speak."""
+        return next(code for code in self.greeting_languages() if self.hotline.language(code).say_language)
 
     def dialled(self, pos: Position, status: str) -> list[Action]:
         """Continue after a transfer ended with a DialCallStatus."""
@@ -179,6 +213,9 @@ class CallFlow:
             return out
         if pos.kind == "failed":
             return {self.keys.retry: pos.at("transfer"), self.keys.hear_again: pos.at("failed")}
+        org = self.hotline.organisations.get(pos.org)
+        if pos.kind == "org" and org and org.hours and org.hours.alternative and not self.is_open(org):
+            return {self.keys.alternative: pos.at("org", org=org.hours.alternative)}
         return {}
 
     def back(self, pos: Position) -> Position:
@@ -213,7 +250,10 @@ class CallFlow:
         elif not emergency:
             return False
         if pos.org:
-            if pos.org not in [o.organisation for o in self.hotline.menus[trail[-1]].options]:
+            offered = [o.organisation for o in self.hotline.menus[trail[-1]].options if o.organisation]
+            # An organisation is reached from its menu, or as the alternative of a closed one there.
+            alternatives = [org.hours.alternative for org in map(self.hotline.organisations.get, offered) if org.hours]
+            if pos.org not in offered + alternatives:
                 return False
             if pos.kind != "org" and self.hotline.organisations[pos.org].phone is None:
                 return False

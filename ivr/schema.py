@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .hours import Hours, parse_hours
 from .phone import Phone, parse_emergency, parse_phone
 
 KEYS = tuple("1234567890*#")
@@ -96,6 +97,7 @@ class Keys(Strict):
     back: Key = "0"
     repeat: Key = "*"
     more: Key = "#"  # on the language menu: the next page of languages
+    alternative: Key = "1"  # while an organisation is closed: its alternative
     retry: Key = "1"  # after a failed transfer: try again
     hear_again: Key = "2"  # after a failed transfer: hear the number again
 
@@ -135,6 +137,7 @@ class Organisation(Strict):
     email: Email | None = None
     phone: PhoneNumber | None = None
     other_phones: list[PhoneNumber] = []
+    hours: Annotated[Hours, BeforeValidator(parse_hours)] | None = None  # none given: not known, always transferred
 
     @model_validator(mode="after")
     def _reachable(self) -> "Organisation":

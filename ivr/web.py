@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import phonenumbers
-from flask import Blueprint, Response, current_app, request, send_file, url_for
-from twilio.request_validator import RequestValidator
+from flask import Blueprint, Response, current_app, g, request, send_file, url_for
 
 from .actions import Position, Say
-from .config import Hotline
-from .flow import CallFlow
-from .prompts import AUDIO, PromptLibrary
+from .live import Runtime
+from .prompts import AUDIO
 from .security import require_twilio_signature
 from .twiml import Renderer
 
@@ -19,19 +16,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 
 
-@dataclass
-class Runtime:
-    """What the webhooks share: built once when the app starts."""
-
-    hotline: Hotline
-    flow: CallFlow
-    prompts: PromptLibrary
-    validator: RequestValidator
-    renderer: Renderer | None = None
-
-
 def runtime() -> Runtime:
-    return current_app.extensions["ivr"]
+    """Return the runtime this request was pinned to (see ivr.live)."""
+    return g.ivr
 
 
 def position_url(pos: Position) -> str:

@@ -15,7 +15,7 @@ def test_check_shipped_configuration(capsys):
     # Tigrinya and Somali: no Twilio voice, no engine, no recordings yet.
     assert out[0] == ("config/hotline.yaml:38: languages[10]: warning: language 'ti' is not offered: Twilio has no voice for it "
                       "and 94 of its 94 prompts have no audio; record them ('ivr prompts missing --lang ti' lists them)")
-    assert out[2] == ("config/organisations.yaml:23: organisations.slachtofferhulp.phone: warning: +319000101 is a "
+    assert out[2] == ("config/organisations.yaml:27: organisations.slachtofferhulp.phone: warning: +319000101 is a "
                       "premium-rate number: Twilio may refuse the transfer (error 13224); callers then hear the number to dial themselves")
 
 

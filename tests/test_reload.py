@@ -1,0 +1,76 @@
+"""Changing the menu without dropping calls: valid changes are swapped in, invalid ones refused."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from ivr import create_app
+from ivr.simulator import FlaskTransport, Simulator
+
+
+@pytest.fixture
+def live(tmp_path):
+    shutil.copytree("config", tmp_path / "config")
+    app = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config"), "IVR_RELOAD_INTERVAL": 0.001})
+    return app, tmp_path / "config"
+
+
+def edit(file, old, new):
+    """Change a file and make sure its modification time moves on."""
+    file.write_text(file.read_text().replace(old, new))
+    later = time.time() + 5
+    os.utime(file, (later, later))
+    time.sleep(0.01)
+
+
+def phone(app):
+    return Simulator(FlaskTransport(app), "t", "http://localhost")
+
+
+def test_a_valid_change_is_served_at_once(live):
+    app, config = live
+    before = app.test_client().get("/healthz").get_json()["version"]
+    edit(config / "menus.yaml", "label: Domestic violence or child abuse", "label: Violence at home or child abuse")
+    edit(config / "locales" / "nl" / "LC_MESSAGES" / "messages.po",
+         'msgid "Domestic violence or child abuse"', 'msgid "Violence at home or child abuse"')
+    for code in ("ar", "tr", "pl", "uk", "ru", "fr", "es", "fa", "ti", "so"):
+        edit(config / "locales" / code / "LC_MESSAGES" / "messages.po",
+             'msgid "Domestic violence or child abuse"', 'msgid "Violence at home or child abuse"')
+    call = phone(app).call(["2", "hangup"])
+    assert "Violence at home or child abuse: press 1." in call.heard
+    health = app.test_client().get("/healthz").get_json()
+    assert health["version"] != before and health["status"] == "ok" and health["error"] is None
+
+
+def test_an_invalid_change_is_refused_and_reported(live, caplog):
+    app, config = live
+    before = app.test_client().get("/healthz").get_json()["version"]
+    edit(config / "menus.yaml", "organisation: politie", "organisation: polite")
+    call = phone(app).call(["2", "4", "-"])
+    assert call.dialled == ["+319008844"]  # still the last good menu
+    health = app.test_client().get("/healthz").get_json()
+    assert (health["status"], health["version"]) == ("stale", before)
+    assert "config/menus.yaml:23: menus.main.options[3].organisation: unknown organisation 'polite'. Did you mean 'politie'?" in health["error"]
+    assert "configuration change refused, still serving version" in caplog.text
+
+
+def test_a_call_in_a_menu_that_disappears_goes_back_to_the_top(live):
+    app, config = live
+    client = app.test_client()
+    from tests.test_security import signed_post
+
+    assert "Voluntary return" in signed_post(client, "/voice/en/menu/main/iom", {}, token="t").get_data(as_text=True)
+    # The IOM sub-menu is removed while a caller is in it.
+    text = (config / "menus.yaml").read_text()
+    start = text.index("      - key: 7")
+    cut = text[:start] + text[text.index("  victims:"):text.index("  iom:")]
+    (config / "menus.yaml").write_text(cut)
+    later = time.time() + 5
+    os.utime(config / "menus.yaml", (later, later))
+    time.sleep(0.01)
+    xml = signed_post(client, "/voice/en/menu/main/iom", {"Digits": "1"}, token="t").get_data(as_text=True)
+    assert client.get("/healthz").get_json()["error"] is None
+    assert '<Gather action="/voice/-/languages"' in xml
