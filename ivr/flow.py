@@ -26,6 +26,7 @@ class CallFlow:
         self.hotline = hotline
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.hours = hours  # "open" or "closed" pretends every organisation is (for walking all paths)
+        self.timed = False  # set when an answer depended on the clock: it must not be reused
         self.settings = hotline.settings
         self.keys = hotline.settings.keys
         self.emergency = hotline.settings.emergency
@@ -139,9 +140,12 @@ class CallFlow:
         return self.ask(pos, words)
 
     def is_open(self, org: Organisation) -> bool:
-        if org.hours is None or self.hours == "open":
+        if org.hours is None or org.hours.always or self.hours == "open":
             return True
-        return self.hours != "closed" and org.hours.is_open(self.now())
+        if self.hours == "closed":
+            return False
+        self.timed = True
+        return org.hours.is_open(self.now())
 
     def voiced_fallback(self) -> str:
         """Return the first greeting language that Twilio can speak."""

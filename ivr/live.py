@@ -5,7 +5,7 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +29,7 @@ class Runtime:
     validator: RequestValidator
     version: str
     renderer: object | None = None
+    responses: dict = field(default_factory=dict)  # rendered answers, by what they depend on (see web.step)
 
 
 def watched(config: Path, prompts: Path) -> list[Path]:

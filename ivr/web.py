@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 
-import phonenumbers
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from flask import Blueprint, Response, current_app, g, request, send_file, url_for
 
-from .actions import Position, Say
+from .actions import Ask, Position, Say, Transfer
 from .live import Runtime
 from .prompts import AUDIO
 from .security import require_twilio_signature
@@ -35,11 +35,11 @@ def audio_url(item: Say) -> str | None:
     return f"{base.rstrip('/')}/{name}" if base else url_for("prompt", name=name)
 
 
-def twiml(actions) -> Response:
+def twiml(actions) -> str:
     rt = runtime()
     if rt.renderer is None:
         rt.renderer = Renderer(rt.hotline.languages, position_url, audio_url)
-    return Response(str(rt.renderer.render(actions)), mimetype="text/xml")
+    return str(rt.renderer.render(actions))
 
 
 bp.before_request(require_twilio_signature)
@@ -48,7 +48,10 @@ bp.before_request(require_twilio_signature)
 @bp.post("/voice")
 def incoming():
     """Answer a new call."""
-    return twiml(runtime().flow.for_caller(caller_country()).incoming())
+    flow = runtime().flow.for_caller(caller_country())
+    xml, _ = cached(("incoming", flow.language_order()[0]), lambda: (twiml(flow.incoming()), []))
+    record([("call_started", {})])
+    return Response(xml, mimetype="text/xml")
 
 
 @bp.post("/voice/<path:where>")
@@ -58,19 +61,88 @@ def step(where: str):
         failures = int(request.args.get("n", "0"))
     except ValueError:
         failures = 0
-    pos = Position.parse(where, failures, silent=request.args.get("s") == "1")
+    silent = request.args.get("s") == "1"
+    pos = Position.parse(where, failures, silent)
     # .get(): a caller who stays silent sends no Digits at all.
-    digits = request.form.get("Digits", "").strip()
+    digits = request.form.get("Digits", "").strip()[:1]
+    status = request.form.get("DialCallStatus", "")[:20]
+    speech = request.form.get("SpeechResult", "")[:500]
     flow = runtime().flow.for_caller(caller_country())
-    return twiml(flow.respond(pos, digits, request.form.get("DialCallStatus", ""), request.form.get("SpeechResult", "")[:500]))
+
+    def answer() -> tuple[str, list]:
+        actions = flow.respond(pos, digits, status, speech)
+        return twiml(actions), facts(flow, pos, digits, status, actions)
+
+    # A response depends only on the URL, the key and the caller's likely language, unless it
+    # heard words (endless variety) or opening hours (the time) were consulted.
+    key = None if speech else (where, pos.failures if pos else 0, silent, digits, status, flow.language_order()[0])
+    xml, found = cached(key, answer)
+    record(found)
+    return Response(xml, mimetype="text/xml")
+
+
+CACHE_SIZE = 20_000
+
+
+def cached(key, make):
+    """Return make()'s (xml, facts), remembered per runtime unless the answer consulted the clock."""
+    cache = runtime().responses
+    if key is not None and key in cache:
+        return cache[key]
+    result = make()
+    if key is not None and not g.get("timed"):
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()  # bounded: a flood of odd requests cannot grow it without end
+        cache[key] = result
+    return result
+
+
+def facts(flow, pos: Position | None, digits: str, status: str, actions) -> list[tuple[str, dict]]:
+    """Describe what happened in this step for the call-event log: kinds and fields, nothing personal."""
+    if flow.timed:
+        g.timed = True
+    if pos is None or not flow.exists(pos):
+        return []
+    out: list[tuple[str, dict]] = []
+    heard = next((a.at for a in actions if isinstance(a, Ask)), None)
+    where = {"lang": pos.lang, "menu": heard.path() if heard else ""}
+    if digits and digits == flow.emergency.key:
+        out.append(("emergency_key", where))
+    elif digits:
+        target = flow.choices(pos).get(digits)
+        if target is not None and pos.kind == "languages" and target.kind == "menu":
+            out.append(("language_chosen", {**where, "lang": target.lang}))
+        elif target is not None and pos.kind == "menu":
+            out.append(("option_chosen", {**where, "organisation": target.org or "", "menu": target.path()}))
+    if pos.kind in ("dialled", "emergency_dialled"):
+        out.append(("transfer_outcome", {**where, "organisation": pos.org or "112", "outcome": status or "unknown"}))
+    for action in actions:
+        if isinstance(action, Transfer):
+            out.append(("transfer_attempted", {**where, "organisation": action.at.org or "112"}))
+    return out
+
+
+def record(found: list[tuple[str, dict]]) -> None:
+    """Write this step's events; the event log never fails a call."""
+    events = current_app.extensions.get("ivr.events")
+    if events is None:
+        return
+    sid, caller = request.form.get("CallSid", ""), request.form.get("From")
+    for kind, fields in found:
+        events.record(sid, caller, kind, **fields)
 
 
 def caller_country() -> int | None:
     """Return the country code of the caller's number: the number itself is neither kept nor logged."""
-    try:
-        return phonenumbers.parse(request.form.get("From", ""), None).country_code
-    except phonenumbers.NumberParseException:
+    number = request.form.get("From", "").strip()
+    if not number.startswith("+"):
         return None
+    # The calling code is the shortest known prefix (codes are prefix-free): no full parse needed.
+    for length in (1, 2, 3):
+        code = number[1 : 1 + length]
+        if code.isdigit() and int(code) in COUNTRY_CODE_TO_REGION_CODE:
+            return int(code)
+    return None
 
 
 @bp.errorhandler(Exception)
@@ -84,7 +156,7 @@ def webhook_failed(error: Exception):
     log.exception("webhook failed at %s", request.path)
     parts = request.path.split("/")
     lang = parts[2] if len(parts) > 3 else ""
-    return twiml(runtime().flow.failure(lang))
+    return Response(twiml(runtime().flow.failure(lang)), mimetype="text/xml")
 
 
 def serve_prompt(name: str):

@@ -264,6 +264,19 @@ def test_a_spoken_answer_chooses_by_keywords(phone, said, heard):
     assert "You can also say your choice." in call.heard
 
 
+def test_answers_are_remembered_but_not_those_that_depend_on_the_clock(app, client):
+    from tests.test_security import signed_post
+
+    runtime = app.extensions["ivr"]
+    runtime.responses.clear()
+    first = signed_post(client, "/voice/en/menu/main", {"Digits": "4"}).get_data(as_text=True)
+    assert len(runtime.responses) == 1
+    assert signed_post(client, "/voice/en/menu/main", {"Digits": "4"}).get_data(as_text=True) == first
+    # A spoken answer is never remembered: there is no end to what people say.
+    signed_post(client, "/voice/en/menu/main", {"SpeechResult": "police"})
+    assert len(runtime.responses) == 1
+
+
 def test_transfer_is_a_dial_with_timeout_and_action(client):
     from tests.test_security import signed_post
 
@@ -287,6 +300,7 @@ def test_an_exception_still_answers_with_112(app, client, monkeypatch, caplog):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(app.extensions["ivr"].flow, "respond", broken)
+    monkeypatch.setattr(app.extensions["ivr"], "responses", {})  # nothing remembered from earlier calls
     response = signed_post(client, "/voice/ar/menu/main", {"Digits": "1", "From": "+31612345678"})
     xml = response.get_data(as_text=True)
     assert response.status_code == 200

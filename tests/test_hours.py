@@ -79,6 +79,12 @@ def test_an_open_organisation_is_transferred(closed_police):
     assert not any("closed" in text for text in call.heard)
 
 
+def test_open_or_closed_is_decided_anew_for_every_call(closed_police):
+    assert call_at(closed_police, "2026-11-28 20:00", ["2", "4", "-"]).dialled == []
+    assert call_at(closed_police, "2026-11-30 10:00", ["2", "4", "-"]).dialled == ["+319008844"]
+    assert call_at(closed_police, "2026-11-28 20:00", ["2", "4", "-"]).dialled == []
+
+
 def test_the_opening_time_is_said_in_the_callers_language(closed_police):
     call = call_at(closed_police, "2026-11-28 20:00", ["1", "4", "hangup"])
     assert CLOSED_NL in call.heard
