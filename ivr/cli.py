@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--dial-outcome", nargs="*", default=[], choices=OUTCOMES, metavar="OUTCOME",
                      help=f"what each transfer does in turn: {', '.join(OUTCOMES)} (default: completed)")
     sim.add_argument("--from", dest="caller", default="+31612345678", help="the caller's number (never stored)")
+    sim.add_argument("--scenario", nargs="+", metavar="FILE", help="run scenario files (see scenarios/README.md) and report pass/fail")
 
     tr = commands.add_parser("translations", help="the message catalogs")
     tr.add_argument("action", choices=("update", "status"), help="update: extract texts and merge them into every catalog; status: count what is missing")
@@ -173,7 +174,8 @@ def run_prompts(args, folder: Path, prompts: Path) -> int:
     return 1 if result.failed else 0
 
 
-def run_simulate(args, folder: Path, prompts: Path) -> int:
+def simulators(args, folder: Path, prompts: Path):
+    """Return a maker of Simulators (by caller number) for --url or the app in this process, or an exit code."""
     if args.url:
         token = os.environ.get("TWILIO_AUTH_TOKEN") or (DEV_TOKEN.read_text().strip() if DEV_TOKEN.exists() else "")
         if not token:
@@ -182,19 +184,30 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
         from .prompts import PromptLibrary
 
         # The words of played audio come from the local manifest, where the hotline runs here.
-        simulator = Simulator(HttpTransport(), token, args.url, caller=args.caller, audio_words=PromptLibrary(prompts).words_for_url)
-    else:
-        from . import create_app
+        words = PromptLibrary(prompts).words_for_url
+        return lambda caller: Simulator(HttpTransport(), token, args.url, caller=caller, audio_words=words)
+    from . import create_app
 
-        token = secrets.token_hex(16)
-        try:
-            app = create_app({"TWILIO_AUTH_TOKEN": token, "IVR_CONFIG": str(folder), "IVR_PROMPTS": str(prompts)})
-        except ConfigError as exc:
-            print(f"{exc}\nivr simulate: the configuration is invalid (see above)", file=sys.stderr)
-            return 1
-        simulator = Simulator(FlaskTransport(app), token, "http://localhost", caller=args.caller,
-                              audio_words=app.extensions["ivr"].prompts.words_for_url)
+    token = secrets.token_hex(16)
+    try:
+        app = create_app({"TWILIO_AUTH_TOKEN": token, "IVR_CONFIG": str(folder), "IVR_PROMPTS": str(prompts)})
+    except ConfigError as exc:
+        print(f"{exc}\nivr simulate: the configuration is invalid (see above)", file=sys.stderr)
+        return 1
+    transport = FlaskTransport(app)
+    return lambda caller: Simulator(transport, token, "http://localhost", caller=caller,
+                                    audio_words=app.extensions["ivr"].prompts.words_for_url)
 
+
+def run_simulate(args, folder: Path, prompts: Path) -> int:
+    make = simulators(args, folder, prompts)
+    if isinstance(make, int):
+        return make
+    if args.scenario:
+        from .scenarios import run_files
+
+        return run_files([Path(p) for p in args.scenario], make)
+    simulator = make(args.caller)
     scripted = args.keys is not None
 
     def ask() -> str | None:

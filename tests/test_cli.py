@@ -87,3 +87,10 @@ def test_translations_update_adds_a_new_text_to_every_catalog(tmp_path, capsys):
     # A changed text is flagged for review (babel's fuzzy matching keeps the old translation as a draft).
     assert message.fuzzy
     assert main(["--config", str(tmp_path / "config"), "translations", "status"]) == 0
+
+
+def test_simulate_runs_the_shipped_scenarios(capsys):
+    import glob
+
+    assert main(["simulate", "--scenario", *sorted(glob.glob("scenarios/*.yaml"))]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "8 passed, 0 failed"
