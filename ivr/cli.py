@@ -10,7 +10,7 @@ from pathlib import Path
 from .config import ConfigError, check, config_dir
 from .languages import ENGINES
 from .prompts import DEFAULT_DIR as PROMPTS_DIR
-from .prompts import prompt_name
+from .prompts import PromptLibrary, prompt_name
 from .simulator import OUTCOMES, FlaskTransport, HttpTransport, Simulator
 
 DEV_TOKEN = Path(__file__).resolve().parent.parent / "instance" / "dev-token"
@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
                      help=f"what each transfer does in turn: {', '.join(OUTCOMES)} (default: completed)")
     sim.add_argument("--from", dest="caller", default="+31612345678", help="the caller's number (never stored)")
     sim.add_argument("--scenario", nargs="+", metavar="FILE", help="run scenario files (see scenarios/README.md) and report pass/fail")
+    sim.add_argument("--all-paths", action="store_true",
+                     help="walk every menu in every language; fail if an organisation is unreachable or keys differ")
+
+    graph = commands.add_parser("graph", help="the whole menu as a Mermaid (or Graphviz DOT) diagram")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--lang", default="en", help="the language of the labels (default: en)")
 
     tr = commands.add_parser("translations", help="the message catalogs")
     tr.add_argument("action", choices=("update", "status"), help="update: extract texts and merge them into every catalog; status: count what is missing")
@@ -53,15 +59,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_simulate(args, folder, prompts)
         if args.command == "prompts":
             return run_prompts(args, folder, prompts)
+        if args.command == "graph":
+            return run_graph(args, folder, prompts)
         return run_translations(args.action, folder)
     except KeyboardInterrupt:
         return 130
 
 
 def run_check(folder: Path, prompts: Path) -> int:
-    from .languages import KNOWN
-    from .prompts import PromptLibrary
-
     library = PromptLibrary(prompts)
     hotline, problems = check(folder, library)
     for line in table_problems(folder):
@@ -199,6 +204,22 @@ def simulators(args, folder: Path, prompts: Path):
                                     audio_words=app.extensions["ivr"].prompts.words_for_url)
 
 
+def run_graph(args, folder: Path, prompts: Path) -> int:
+    from .graph import dot, mermaid
+
+    hotline, problems = check(folder, PromptLibrary(prompts))
+    if hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("ivr graph: the configuration is invalid (see above)", file=sys.stderr)
+        return 1
+    if hotline.language(args.lang) is None:
+        print(f"ivr graph: '{args.lang}' is not an offered language ({', '.join(l.code for l in hotline.languages)})", file=sys.stderr)
+        return 2
+    print((dot if args.format == "dot" else mermaid)(hotline, args.lang), end="")
+    return 0
+
+
 def run_simulate(args, folder: Path, prompts: Path) -> int:
     make = simulators(args, folder, prompts)
     if isinstance(make, int):
@@ -207,6 +228,11 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
         from .scenarios import run_files
 
         return run_files([Path(p) for p in args.scenario], make)
+    if args.all_paths:
+        from .paths import all_paths, print_report
+
+        hotline, _ = check(folder, PromptLibrary(prompts))
+        return print_report(all_paths(hotline, make(args.caller)))
     simulator = make(args.caller)
     scripted = args.keys is not None
 
