@@ -120,8 +120,9 @@ def _country(number: str) -> int | None:
         return None
 
 
-def print_report(report: Report, out: TextIO = sys.stdout) -> int:
+def print_report(report: Report, out: TextIO | None = None) -> int:
     """Print the table (organisations × languages, the keys after the language choice); return 0 if all is well."""
+    out = out or sys.stdout  # looked up now: tests capture sys.stdout after import
     codes = list(report.languages)
     cells = [[" ".join(keys) if keys is not None else "-" for keys in row.keys.values()] for row in report.rows]
     own = [" ".join(report.languages[code]) for code in codes]
