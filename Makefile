@@ -9,12 +9,13 @@ PORT ?= 5000
 
 .PHONY: run test check venv clean system-packages
 
-# espeak-ng and sox build and convert prompts offline; the tests run them for real.
+# espeak-ng and sox build and convert prompts offline; chromium runs the web simulator's
+# browser tests. The tests use all three for real.
 # Installed with apt-get where they are missing (as root, or through sudo).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
-	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
-	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng sox libsox-fmt-mp3 >/dev/null; }
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null && command -v chromium >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng sox libsox-fmt-mp3 chromium >/dev/null; }
 
 # The virtual environment is rebuilt whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -39,10 +40,11 @@ run: $(STAMP) $(TOKEN)
 	$(BIN)/ivr check
 	@echo
 	@echo "The hotline answers on http://$(HOST):$(PORT)/voice (signed requests only)."
+	@echo "Call it in the browser:         http://$(HOST):$(PORT)/simulator"
 	@echo "Call it from another terminal:  $(BIN)/ivr simulate --url http://$(HOST):$(PORT)"
 	@echo "Or scripted:                    $(BIN)/ivr simulate --url http://$(HOST):$(PORT) --keys 2 1"
 	@echo
-	TWILIO_AUTH_TOKEN=$$(cat $(TOKEN)) IVR_PROXY_HOPS=0 $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'ivr:create_app()'
+	TWILIO_AUTH_TOKEN=$$(cat $(TOKEN)) IVR_PROXY_HOPS=0 IVR_SIMULATOR=open $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'ivr:create_app()'
 
 test: $(STAMP) system-packages
 	$(BIN)/pytest

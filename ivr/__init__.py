@@ -13,7 +13,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the hotline app; refuse to start without a token or with an invalid configuration."""
     from . import live, web, websim
 
-    app = Flask(__name__, instance_relative_config=True)
+    # static_folder=None: the simulator serves its own files, behind its own access rules.
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_mapping(
         TWILIO_AUTH_TOKEN=os.environ.get("TWILIO_AUTH_TOKEN", ""),
         IVR_CONFIG=os.environ.get("IVR_CONFIG"),

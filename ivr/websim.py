@@ -1,5 +1,197 @@
-"""The web call simulator (being written)."""
+"""The web call simulator: a phone on a page, driving the real signed webhooks in this process."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import itertools
+import os
+import re
+from functools import cache
+
+from babel import Locale
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .simulator import OUTCOMES, Event, FlaskTransport, Simulator, Waiting
+
+bp = Blueprint("sim", __name__, url_prefix="/simulator", static_folder="static", template_folder="templates")
+
+KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
+KEY_NAMES = {"*": "star", "#": "hash"}
+ACTIONS = ("call", "key", "silence", "say", "hangup")
+FIELDS = {"action", "key", "words", "caller", "outcome", "state"}
+CALLERS = {"Dutch mobile": "+31612345678", "Polish mobile": "+48601234567",
+           "Ukrainian mobile": "+380501234567", "Iranian mobile": "+989121234567", "Withheld number": "anonymous"}
+# What the page offers; the API also takes every outcome the simulator knows (canceled).
+TRANSFERS = {"completed": "answered", "busy": "busy", "no-answer": "no answer", "failed": "failed"}
+# E.164, or what Twilio sends as From when the caller withholds their number.
+CALLER = re.compile(r"\+[1-9][0-9]{6,14}|anonymous")
+MAX_WORDS = 200
+SIMULATED_HOST = "http://localhost"
+
+
+class BadStep(ValueError):
+    """A request to /simulator/step that cannot be run; its message says why."""
 
 
 def init_app(app) -> None:
-    """Register the simulator's pages on the app."""
+    """Register the simulator; it is open, password-protected or absent, as the settings say."""
+    # "open" in development (make run); a password in production; otherwise the routes answer 404.
+    app.config.setdefault("IVR_SIMULATOR", os.environ.get("IVR_SIMULATOR", ""))
+    app.config.setdefault("IVR_SIMULATOR_PASSWORD", os.environ.get("IVR_SIMULATOR_PASSWORD", ""))
+    if app.config["IVR_SIMULATOR"] not in ("", "open"):
+        app.logger.warning("IVR_SIMULATOR=%r is not 'open': the simulator stays closed", app.config["IVR_SIMULATOR"])
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def guard():
+    """Answer 404 unless the simulator is enabled, and 401 without its password when it has one."""
+    password = current_app.config["IVR_SIMULATOR_PASSWORD"]
+    if password:
+        auth = request.authorization
+        given = (auth.password or "") if auth and auth.type == "basic" else ""
+        if not hmac.compare_digest(given.encode(), password.encode()):
+            return Response("The call simulator needs its password.\n", status=401, mimetype="text/plain",
+                            headers={"WWW-Authenticate": 'Basic realm="ivr simulator", charset="UTF-8"'})
+    elif current_app.config["IVR_SIMULATOR"] != "open":
+        abort(404)
+    return None
+
+
+@bp.after_request
+def lock_down(response: Response) -> Response:
+    """Allow only this app's own scripts and styles; audio may come from a CDN (IVR_PROMPTS_URL)."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; media-src 'self' https:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    return response
+
+
+@bp.get("")
+def page():
+    """Show the phone, the transcript and the menu graph."""
+    # Imported here: only this page draws the graph, and the webhooks need not load it.
+    from .graph import mermaid
+
+    return render_template("simulator.html", keys=KEYS, key_names=KEY_NAMES, callers=CALLERS,
+                           transfers=TRANSFERS, graph=mermaid(current_app.extensions["ivr"].hotline))
+
+
+@bp.post("/step")
+def step():
+    """Run one step of a simulated call and return what the caller heard, with the signed state to go on."""
+    try:
+        return jsonify(run_step(request.get_json(silent=True)))
+    except BadStep as exc:
+        return jsonify(error=str(exc)), 400
+
+
+def run_step(data) -> dict:
+    """Check a step request, drive the webhooks from the state it carries, and describe the result."""
+    if not isinstance(data, dict):
+        raise BadStep("send a JSON object (Content-Type: application/json)")
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise BadStep(f"unknown field {unknown[0]!r}: expected {', '.join(sorted(FIELDS))}")
+    action = data.get("action")
+    if action not in ACTIONS:
+        raise BadStep(f"action must be one of {', '.join(ACTIONS)}")
+    outcome = data.get("outcome", "completed")
+    if outcome not in OUTCOMES:
+        raise BadStep(f"outcome must be one of {', '.join(OUTCOMES)}")
+    caller = data.get("caller")
+    if caller is not None and (not isinstance(caller, str) or not CALLER.fullmatch(caller)):
+        raise BadStep("caller must be a number in international form, such as +31612345678, or 'anonymous'")
+
+    events: list[Event] = []
+    outcomes = itertools.repeat(outcome)
+    if action == "call":
+        if data.get("state") is not None:
+            raise BadStep("a new call starts without state")
+        if caller is None:
+            raise BadStep("a call needs a caller")
+        waiting, ended = simulator(caller).start(outcomes, events.append)
+    else:
+        # The caller's number is part of the call: it comes from the state, not from this request.
+        caller, waiting = load_state(data.get("state"))
+        waiting, ended = simulator(caller).answer(waiting, answer(action, data), outcomes, events.append)
+    languages = languages_by_voice()
+    return {
+        "events": [event_json(event, languages) for event in events],
+        "state": dump_state(caller, waiting) if waiting else None,
+        "ended": ended,
+        "listening_for_speech": bool(waiting and waiting.speech),
+    }
+
+
+def answer(action: str, data: dict) -> str | None:
+    """Return the caller's answer as Simulator.answer takes it."""
+    if action == "key":
+        key = data.get("key")
+        if key not in KEYS:
+            raise BadStep(f"key must be one of {' '.join(KEYS)}")
+        return key
+    if action == "say":
+        words = data.get("words")
+        if not isinstance(words, str) or not words.strip() or len(words) > MAX_WORDS:
+            raise BadStep(f"words must be text of 1 to {MAX_WORDS} characters")
+        return "say:" + words.strip()
+    return "-" if action == "silence" else None
+
+
+def simulator(caller: str) -> Simulator:
+    """Return a simulator that posts to this app's own webhooks, signed with its own token."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return Simulator(FlaskTransport(app), app.config["TWILIO_AUTH_TOKEN"], SIMULATED_HOST, caller=caller,
+                     audio_words=app.extensions["ivr"].prompts.words_for_url)
+
+
+def serializer() -> URLSafeSerializer:
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    # Every worker derives the same key, so any of them can go on with a call; a key of its own keeps
+    # these signatures apart from Twilio's.
+    return URLSafeSerializer(hashlib.sha256(b"ivr-simulator" + token.encode()).digest(), salt="simulator-state")
+
+
+def dump_state(caller: str, waiting: Waiting) -> str:
+    """Sign the paused call, so the page can carry it and the server keeps no call in memory."""
+    return serializer().dumps({"caller": caller, "waiting": dataclasses.asdict(waiting)})
+
+
+def load_state(token) -> tuple[str, Waiting]:
+    """Return the caller and the paused call from a state this app signed."""
+    if not isinstance(token, str) or not token:
+        raise BadStep("this step needs the state of a call in progress: start with action 'call'")
+    try:
+        data = serializer().loads(token)
+        return data["caller"], Waiting(**data["waiting"])
+    except BadSignature:
+        raise BadStep("the state is not one this hotline signed: start a new call") from None
+    except (KeyError, TypeError):
+        # Signed by an older version of this page, whose state had other fields.
+        raise BadStep("the state is from another version of the simulator: start a new call") from None
+
+
+def languages_by_voice() -> dict[str, str]:
+    """Map the language of a <Say> ('arb') or of a <Play> ('fa') to the hotline's language code."""
+    found = {}
+    for lang in current_app.extensions["ivr"].hotline.languages:
+        found[lang.code] = lang.code
+        if lang.say_language:
+            found[lang.say_language] = lang.code
+    return found
+
+
+@cache
+def direction(code: str) -> str:
+    """Return 'rtl' or 'ltr' for a language, as Babel's locale data says."""
+    return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
+
+
+def event_json(event: Event, languages: dict[str, str]) -> dict[str, str]:
+    """Describe an event for the page, with the direction of its words."""
+    code = languages.get(event.lang)
+    # From the language, not the first letter: a Persian line may begin with "Veilig Thuis".
+    return {"kind": event.kind, "text": event.text, "lang": event.lang, "url": event.url,
+            "dir": direction(code) if code else "auto"}

@@ -24,3 +24,11 @@ def client(app):
 def phone(app):
     """A caller on the hotline, dialling through the same signed webhooks Twilio uses."""
     return Simulator(FlaskTransport(app), TOKEN, "http://localhost", audio_words=app.extensions["ivr"].prompts.words_for_url)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so a fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -1,0 +1,164 @@
+"""The simulator page in a real browser: Playwright driving Debian's headless Chromium."""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from ivr import create_app
+
+from .conftest import TOKEN
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Playwright's own browser download does not work here; these flags keep Chromium off the closed network.
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def server():
+    """Serve the app with the simulator open, on a free port, for the length of this module."""
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_SIMULATOR": "open", "IVR_SIMULATOR_PASSWORD": ""})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # A missing browser fails the tests: CI installs Debian's chromium, and a skip would hide that.
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server, request):
+    """The simulator page in a fresh tab; a failed test leaves its screenshot in test-artifacts/."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(server + "/simulator")
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / (re.sub(r"[^\w.-]", "_", request.node.name) + ".png"), full_page=True)
+    context.close()
+
+
+def key(page: Page, name: str):
+    return page.get_by_role("button", name=f"Press {name}", exact=True)
+
+
+def transcript(page: Page):
+    return page.locator("#transcript")
+
+
+def call(page: Page) -> None:
+    page.get_by_role("button", name="Call", exact=True).click()
+    expect(transcript(page)).to_contain_text("To hear the choices again, press star.")
+
+
+def test_a_call_from_greeting_to_a_transfer_by_clicking_keys(page):
+    call(page)
+    key(page, "2").click()
+    expect(transcript(page)).to_contain_text("Choose the situation you are in.")
+    key(page, "1").click()
+    expect(transcript(page)).to_contain_text("The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.")
+    page.get_by_role("button", name="Stay silent").click()
+    expect(page.locator(".dial")).to_have_text(re.compile(r"Transfer to\s*\+318002000 → completed"))
+    expect(page.locator(".event").last).to_contain_text("Call ended")
+    expect(page.locator("#status")).to_contain_text("Call ended: hangup")
+    # The transcript shows the caller's own steps in order.
+    expect(page.locator(".caller")).to_have_text(["You pressed2", "You pressed1", "You stayed silent"])
+
+
+def test_a_busy_transfer_gives_the_number_again_and_a_retry(page):
+    page.get_by_label("busy", exact=True).check()
+    call(page)
+    key(page, "2").click()
+    expect(transcript(page)).to_contain_text("Choose the situation you are in.")
+    key(page, "4").click()
+    expect(transcript(page)).to_contain_text("The phone number of Politie is 0 9 0 0, 8 8 4 4.")
+    page.get_by_role("button", name="Stay silent").click()
+    expect(page.locator(".dial")).to_have_text(re.compile(r"\+319008844 → busy"))
+    after = page.locator(".dial ~ .event")
+    expect(after.filter(has_text="Sorry, we could not connect you to Politie.")).to_have_count(1)
+    expect(after.filter(has_text="The phone number of Politie is 0 9 0 0, 8 8 4 4.")).to_have_count(1)
+    expect(after.filter(has_text="To try again, press 1.")).to_have_count(1)
+    # Retried with the line now answering: the second transfer goes through.
+    page.get_by_label("answered", exact=True).check()
+    key(page, "1").click()
+    expect(page.locator(".dial").nth(1)).to_have_text(re.compile(r"\+319008844 → completed"))
+
+
+def test_the_emergency_key_gives_the_112_instruction(page):
+    call(page)
+    key(page, "9").click()
+    expect(transcript(page)).to_contain_text("If you are in immediate danger, hang up now and call 1 1 2.")
+    expect(transcript(page)).to_contain_text("Bent u in direct gevaar? Hang nu op en bel 1 1 2.")
+
+
+def test_typing_digits_on_the_page_presses_keys(page):
+    call(page)
+    page.keyboard.type("21")
+    expect(transcript(page)).to_contain_text("The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.")
+    # Typing in a text field types there: it presses no key.
+    page.get_by_label("Caller's number").press("5")
+    page.locator("#transcript").focus()
+    page.keyboard.type("*")
+    expect(page.locator(".caller")).to_have_text(["You pressed2", "You pressed1", "You pressed* (star)"])
+    expect(page.get_by_label("Caller's number")).to_have_value("5+31612345678")
+
+
+def test_every_control_is_reached_with_tab_and_shows_its_focus(page):
+    seen = []
+    while "summary" not in seen:
+        page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        seen.append(focused.evaluate("e => e.getAttribute('aria-label') || e.id || e.localName"))
+        assert focused.evaluate("e => getComputedStyle(e).outlineStyle") == "solid", f"no visible focus on {seen[-1]!r}"
+        assert len(seen) < 30, f"Tab never reached the menu graph: {seen}"
+    for control in ("caller", "caller-preset", "call", "hangup", "Press 1", "Press hash", "silence", "words", "say",
+                    "transcript"):
+        assert control in seen
+    # A keypad key pressed with Enter, the call started with Space.
+    page.locator("#call").focus()
+    page.keyboard.press("Space")
+    expect(transcript(page)).to_contain_text("To hear the choices again, press star.")
+    key(page, "2").focus()
+    page.keyboard.press("Enter")
+    expect(transcript(page)).to_contain_text("Choose the situation you are in.")
+
+
+def test_arabic_and_persian_lines_are_right_to_left(page):
+    call(page)
+    arabic = page.locator('#transcript .words[lang="arb"]').first
+    expect(arabic).to_have_text("للغة العربية، اضغط 3.")
+    assert arabic.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    dutch = page.locator('#transcript .words[lang="nl-NL"]').first
+    assert dutch.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    page.keyboard.type("#21")
+    # Persian is played from audio files; a line that begins with a Dutch name is still right to left.
+    persian = page.locator("#transcript .play").filter(has_text="Veilig Thuis").first
+    expect(persian.locator("audio")).to_have_attribute("src", re.compile(r"^/prompts/fa/.+\.wav$"))
+    assert persian.locator(".words").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    # Its phone number still reads left to right: "0 8 0 0, 2 0 0 0", not "0 0 0 2 ,0 0 8 0".
+    number = page.locator("#transcript .play bdi").filter(has_text="0 8 0 0").first
+    expect(number).to_have_text("0 8 0 0, 2 0 0 0")
+    assert number.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    src = persian.locator("audio").get_attribute("src")
+    assert page.request.get(page.url.split("/simulator")[0] + src).status == 200
