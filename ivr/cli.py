@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="place a simulated call, as Twilio would")
     sim.add_argument("--url", help="a running hotline (default: the app, in this process)")
     sim.add_argument("--keys", nargs="*", metavar="KEY", help="keys to press in turn; '-' stays silent, 'say:WORDS' answers by voice, 'hangup' ends the call; after the last key the caller stays silent (default: ask)")
-    sim.add_argument("--dial-outcome", nargs="*", default=[], choices=OUTCOMES, metavar="OUTCOME",
+    sim.add_argument("--dial-outcome", nargs="+", action="extend", default=[], choices=OUTCOMES, metavar="OUTCOME",
                      help=f"what each transfer does in turn: {', '.join(OUTCOMES)} (default: completed)")
     sim.add_argument("--from", dest="caller", default="+31612345678", help="the caller's number (never stored)")
     sim.add_argument("--scenario", nargs="+", metavar="FILE", help="run scenario files (see scenarios/README.md) and report pass/fail")
