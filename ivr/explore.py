@@ -34,7 +34,7 @@ def _walk_all(flow: CallFlow, found: Walk, langs: set[str] | None) -> None:
     # The caller's country only reorders the language menu: walk the rest once.
     countries: dict[str, int] = {}  # one country for each language a country code puts first
     for code in sorted({code for lang in flow.hotline.languages for code in lang.country_codes}):
-        countries.setdefault(flow.for_caller(code).language_order()[0], code)
+        countries.setdefault(flow.for_caller(code).likely_language() or "", code)
     _walk(flow.for_caller(None), found, langs, ["", *flow.codes])
     for country in countries.values():
         # Another order changes only the words of the language pages: say each page once.

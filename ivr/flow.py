@@ -42,11 +42,12 @@ class CallFlow:
     # -- entry points -------------------------------------------------------
 
     def incoming(self) -> list[Action]:
-        """Greet a new call: welcome, the 112 instruction, then the language menu."""
-        intro: list[Say | Pause] = []
-        for lang in self.greeting_languages():
-            intro.append(self.speak(lang, self.settings.welcome))
-            intro.append(self.say(lang, P.DANGER, emergency=self.spoken(lang, self.emergency.number), key=self.key_name(lang, self.emergency.key)))
+        """Greet a new call: the 112 instruction first, then the welcome, then the language menu."""
+        langs = self.greeting_languages()
+        intro: list[Say | Pause] = [
+            self.say(lang, P.DANGER, emergency=self.spoken(lang, self.emergency.number), key=self.key_name(lang, self.emergency.key))
+            for lang in langs]
+        intro += [self.speak(lang, self.settings.welcome) for lang in langs]
         return self.ask(LANGUAGE_MENU, intro + self.language_choices(0), danger=False)
 
     def respond(self, pos: Position | None, digits: str = "", dial_status: str = "", speech: str = "") -> list[Action]:
@@ -203,7 +204,7 @@ class CallFlow:
         """Return the keys of a position's own choices and where they lead."""
         if pos.kind == "languages":
             pages = self.language_pages()
-            out = {key: Position("menu", code, (self.settings.start_menu,)) for key, code in pages[min(pos.page, len(pages) - 1)]}
+            out = {key: Position("menu", code, (self.settings.start_menu,)) for key, code in pages[pos.page]}
             if pos.page + 1 < len(pages):
                 out[self.keys.more] = Position("languages", page=pos.page + 1)
             return out
@@ -263,25 +264,34 @@ class CallFlow:
                 return False
         return True
 
-    def language_order(self) -> list[str]:
-        """Return the offered languages, the caller's likely one (from the country code) first."""
-        likely = next((lang.code for lang in self.hotline.languages if self.country in lang.country_codes), None)
-        return ([likely] if likely else []) + [code for code in self.codes if code != likely]
+    def likely_language(self) -> str | None:
+        """Return the offered language the caller's country code suggests, if any."""
+        return next((lang.code for lang in self.hotline.languages if self.country in lang.country_codes), None)
 
     def language_pages(self) -> list[list[tuple[str, str]]]:
-        """Split the languages into pages of (key, code), skipping the keys every menu reserves."""
+        """Split the languages into pages of (key, code), in the configured order, skipping reserved keys."""
         reserved = {self.emergency.key, self.keys.back, self.keys.repeat, self.keys.more}
         free = [k for k in "1234567890#" if k not in reserved][: self.settings.languages_per_page]
-        order = self.language_order()
-        return [list(zip(free, order[i : i + len(free)])) for i in range(0, len(order), len(free))] or [[]]
+        codes = self.codes
+        return [list(zip(free, codes[i : i + len(free)])) for i in range(0, len(codes), len(free))] or [[]]
 
     def language_choices(self, page: int) -> list[Say | Pause]:
+        """Announce each language of a page in itself; the caller's likely language first.
+
+        Keys never move (a helper can say "press 5 for Polish" to anyone): the likely language
+        is only said first. If it is on a later page, its "more languages" line opens the first.
+        """
         pages = self.language_pages()
         entries = pages[min(page, len(pages) - 1)]
-        words = [self.say(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key) for key, code in entries]
+        likely = self.likely_language()
+        ordered = sorted(entries, key=lambda entry: entry[1] != likely)
+        words = [self.say(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key) for key, code in ordered]
         if page + 1 < len(pages):
             # "More languages" is said in every language of the page: any caller may need it.
-            words += [self.say(code, P.MORE_LANGUAGES, key=self.key_name(code, self.keys.more)) for _, code in entries]
+            words += [self.say(code, P.MORE_LANGUAGES, key=self.key_name(code, self.keys.more)) for _, code in ordered]
+            later = [code for later_page in pages[page + 1 :] for _, code in later_page]
+            if likely in later:
+                words.insert(0, self.say(likely, P.MORE_LANGUAGES, key=self.key_name(likely, self.keys.more)))
         return words
 
     def greeting_languages(self) -> list[str]:

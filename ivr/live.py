@@ -97,10 +97,10 @@ class Live:
         self._stamp = new_stamp
         try:
             runtime = self.build()
-        except ConfigError as exc:
+        except Exception as exc:  # whatever went wrong, a caller must never meet it
             # Keep serving the last good menu: calls go on; the administrator reads why.
-            self.error = str(exc)
-            log.error("configuration change refused, still serving version %s:\n%s", self.runtime.version, exc)
+            self.error = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+            log.error("configuration change refused, still serving version %s:\n%s", self.runtime.version, self.error)
             return
         if runtime.version != self.runtime.version:
             log.info("configuration reloaded: version %s replaces %s", runtime.version, self.runtime.version)

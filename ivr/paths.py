@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from textwrap import shorten
 from typing import TextIO
 
-import phonenumbers
 
 from .actions import Position
 from .config import Hotline
@@ -85,8 +84,7 @@ def _differences(hotline: Hotline, row: Row) -> list[str]:
 
 def _confirm(hotline: Hotline, simulator: Simulator, report: Report) -> None:
     """Place a call for every path found: it must dial the organisation, or at least describe it."""
-    # The webhooks order the languages by the caller's country code: press what this caller hears.
-    caller = CallFlow(hotline).for_caller(_country(simulator.caller))
+    caller = CallFlow(hotline).for_caller(None)
     languages = _language_keys(_shortest(caller), caller.codes, hotline.settings.start_menu)
     for row in report.rows:
         org = hotline.organisations[row.organisation]
@@ -112,12 +110,6 @@ def _language_keys(found: dict[Position, Keys], codes: list[str], start: str) ->
     """Return each language's own keys: those that lead to its start menu."""
     return {code: found[Position("menu", code, (start,))] for code in codes}
 
-
-def _country(number: str) -> int | None:
-    try:
-        return phonenumbers.parse(number, None).country_code
-    except phonenumbers.NumberParseException:
-        return None
 
 
 def print_report(report: Report, out: TextIO | None = None) -> int:

@@ -17,8 +17,8 @@ bp = Blueprint("voice", __name__)
 
 
 def runtime() -> Runtime:
-    """Return the runtime this request was pinned to (see ivr.live)."""
-    return g.ivr
+    """Return the runtime this request was pinned to (see ivr.live), or the current one."""
+    return g.get("ivr") or current_app.extensions["ivr"]
 
 
 def position_url(pos: Position) -> str:
@@ -49,7 +49,7 @@ bp.before_request(require_twilio_signature)
 def incoming():
     """Answer a new call."""
     flow = runtime().flow.for_caller(caller_country())
-    xml, _ = cached(("incoming", flow.language_order()[0]), lambda: (twiml(flow.incoming()), []))
+    xml, _ = cached(("incoming", flow.likely_language()), lambda: (twiml(flow.incoming()), []))
     record([("call_started", {})])
     return Response(xml, mimetype="text/xml")
 
@@ -75,7 +75,7 @@ def step(where: str):
 
     # A response depends only on the URL, the key and the caller's likely language, unless it
     # heard words (endless variety) or opening hours (the time) were consulted.
-    key = None if speech else (where, pos.failures if pos else 0, silent, digits, status, flow.language_order()[0])
+    key = None if speech else (where, pos.failures if pos else 0, silent, digits, status, flow.likely_language())
     xml, found = cached(key, answer)
     record(found)
     return Response(xml, mimetype="text/xml")
@@ -154,9 +154,8 @@ def webhook_failed(error: Exception):
         return error
     # The path carries the position, never the caller's number.
     log.exception("webhook failed at %s", request.path)
-    parts = request.path.split("/")
-    lang = parts[2] if len(parts) > 3 else ""
-    return Response(twiml(runtime().flow.failure(lang)), mimetype="text/xml")
+    pos = Position.parse((request.view_args or {}).get("where", ""))
+    return Response(twiml(runtime().flow.failure(pos.lang if pos else "")), mimetype="text/xml")
 
 
 def serve_prompt(name: str):

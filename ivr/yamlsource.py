@@ -108,7 +108,7 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, shown: str, path: Path_, so
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+            key = _scalar(loader, key_node, shown, path, source) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int)):
                 key = str(key)
             where = Where(shown, key_node.start_mark.line + 1)
@@ -127,10 +127,21 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, shown: str, path: Path_, so
             source.places[path + (index,)] = Where(shown, item.start_mark.line + 1)
             items.append(_build(loader, item, shown, path + (index,), source))
         return items
-    value = loader.construct_object(node, deep=True)
+    value = _scalar(loader, node, shown, path, source)
     if not isinstance(value, str):
         source.raw[path] = node.value
     return value
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node, shown: str, path: Path_, source: Source) -> Any:
+    """Construct a scalar; an unknown tag such as `!IOM` is a problem at its line, not a crash."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        source.problems.append(Problem(Where(shown, node.start_mark.line + 1), path,
+                                       f"is not valid YAML: {problem}. A value that starts with ! must be quoted."))
+        return node.value
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:

@@ -50,7 +50,7 @@ def test_shipped_scenarios_pass(runner):
         "PASS Dutch caller tries the police again after a busy line",
         "PASS English caller is put through to Veilig Thuis",
         "PASS Persian caller on page 2 reaches the Zorgcafé",
-        "PASS Polish caller hears Polish first and chooses it with key 1",
+        "PASS Polish caller hears Polish first and chooses it with key 5",
         "PASS Emergency key on the IOM menu gives the 112 instruction and never transfers",
         "PASS A caller silent three times hears 112, IOM's number and goodbye",
         'PASS English caller says "police" and is put through to the police',

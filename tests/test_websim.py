@@ -132,7 +132,7 @@ def test_a_whole_call_through_the_api_english_police_busy(sim):
     first = sim.call()
     assert first["events"][0] == {
         "kind": "say", "lang": "nl-NL", "dir": "ltr", "url": "",
-        "text": "Welkom bij de hulplijn van IOM Nederland. Wij vertellen u welke organisatie u kan helpen, en verbinden u door."}
+        "text": "Bent u in direct gevaar? Hang dan op en bel 1 1 2, of druk op 9."}
     assert first["ended"] == "" and not first["listening_for_speech"]
     sim.press("2")
     assert "Choose the situation you are in." in sim.heard
@@ -164,9 +164,9 @@ def test_emergency_key_gives_the_112_instruction(sim):
 
 
 def test_the_caller_number_picks_the_first_language_and_stays_with_the_call(sim):
-    assert spoken(sim.call("+48601234567"))[4] == "Aby wybrać język polski, naciśnij 1."
+    assert spoken(sim.call("+48601234567"))[4] == "Aby wybrać język polski, naciśnij 5."
     # The state carries the caller, not the request: the menu heard again still offers Polish first.
-    assert spoken(sim.press("*", caller="+31612345678"))[2] == "Aby wybrać język polski, naciśnij 1."
+    assert spoken(sim.press("*", caller="+31612345678"))[2] == "Aby wybrać język polski, naciśnij 5."
 
 
 def test_a_withheld_number_hears_dutch_first(sim):
