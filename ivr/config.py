@@ -261,7 +261,29 @@ class _Checker:
         if not greeting:
             self.add(("hotline", "greeting_languages"), "none of the greeting languages can be spoken. Name a language that is offered.")
             return None
+        self.keywords(hotline)
         return hotline
+
+    def keywords(self, hotline: Hotline) -> None:
+        """Warn where saying an option's keyword, in some language, would not choose that option."""
+        from .actions import Position
+        from .flow import CallFlow
+
+        if not hotline.settings.speech:
+            return
+        flow = CallFlow(hotline)
+        for name, menu in hotline.menus.items():
+            for index, option in enumerate(menu.options):
+                for lang in hotline.languages:
+                    if not lang.speech:
+                        continue
+                    pos = Position("menu", lang.code, (name,))
+                    for phrase in flow.phrases(lang.code, option):
+                        chosen = flow.understand(pos, phrase)
+                        if chosen != option.key:
+                            result = f"chooses key {chosen}" if chosen else "chooses nothing (another option matches as well)"
+                            self.add(("menus", name, "options", index, "keywords"),
+                                     f"in {lang.code}, saying \"{phrase}\" {result}: make it more particular in {lang.code}", warning=True)
 
     def fallback_reserved(self, settings_data: Any) -> dict[str, str] | None:
         """Return the reserved keys from a broken hotline: section, if its keys are readable."""

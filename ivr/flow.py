@@ -15,7 +15,9 @@ from .config import Hotline
 from .phone import Phone
 from .schema import Organisation
 
-SUCCESS = ("completed", "answered")
+SUCCESS = ("completed",)
+CONNECT_PAUSE = 1  # seconds after an organisation's description before the transfer starts
+INFO_PAUSE = 3  # seconds after an address is spelled before the menu comes back
 LANGUAGE_MENU = Position("languages")
 
 
@@ -61,7 +63,7 @@ class CallFlow:
             return self.answer(pos, digits[:1])
         if speech:
             key = self.understand(pos, speech)
-            return self.answer(pos, key) if key else self.fail(pos, P.WRONG_KEY)
+            return self.answer(pos, key) if key else self.fail(pos, P.NO_INPUT)
         if pos.silent:
             return self.fail(pos, P.NO_INPUT)
         return self.visit(pos)
@@ -109,19 +111,23 @@ class CallFlow:
         words: list[Say | Pause] = [self.speak(lang, org.help)]
         words += [self.speak(lang, detail) for detail in org.details]
         if org.website:
+            # Spelled too: a word read by a voice in another language cannot be typed.
             words.append(self.say(lang, P.WEBSITE, address=self.address(lang, org.website)))
-            if org.phone is None:
-                words.append(self.say(lang, P.SPELLED, letters=self.address(lang, org.website, spell=True)))
+            words.append(self.say(lang, P.SPELLED, letters=self.address(lang, org.website, spell=True)))
         if org.email:
             words.append(self.say(lang, P.EMAIL, address=self.address(lang, org.email)))
             words.append(self.say(lang, P.SPELLED, letters=self.address(lang, org.email, spell=True)))
         if org.phone is None:
-            # Nothing to dial: the caller has heard how to reach it; back to the menu.
-            words.append(self.say(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
-            return [Ask(tuple(words), pos, 3), *self.visit(self.back(pos))]
+            # Nothing to dial: the caller has heard how to reach it; back to the menu, whose keys
+            # already work while the address is spelled.
+            menu = self.back(pos)
+            return [Ask(tuple(words), menu, INFO_PAUSE), *self.visit(menu)]
         words += self.number_words(lang, org)
         # The description can be interrupted (112 is one key away); then the transfer.
-        return [Ask(tuple(words), pos, 1), self.say(lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
+        return [Ask(tuple(words), pos, CONNECT_PAUSE), *self.connect(pos, org)]
+
+    def connect(self, pos: Position, org: Organisation) -> list[Action]:
+        return [self.say(pos.lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
 
     def closed(self, pos: Position, org: Organisation) -> list[Action]:
         """Tell when a closed organisation opens, its number for later, and what else can help now."""
@@ -170,6 +176,11 @@ class CallFlow:
         if key == self.keys.back and (pos.kind != "languages" or pos.page):
             return self.visit(self.back(pos))
         target = self.choices(pos).get(key)
+        if target is None and pos.kind == "org":
+            org = self.hotline.organisations[pos.org]
+            if org.phone and self.is_open(org):
+                # Any other key while an organisation is described: the caller wants it now.
+                return self.connect(pos, org)
         if target is None:
             return self.fail(pos, P.WRONG_KEY)
         return self.visit(target)
@@ -304,20 +315,29 @@ class CallFlow:
     # -- speech --------------------------------------------------------------
 
     def understand(self, pos: Position, speech: str) -> str | None:
-        """Match a spoken answer to the key of the option whose keywords it best contains."""
+        """Match a spoken answer to a key: 112 is the emergency key; else the option it names best.
+
+        The best option has a keyword phrase heard whole with the most words ("sexual health"
+        beats "health"); a tie means nothing was understood.
+        """
+        heard = _words(speech)
+        if self.emergency.number.e164 in "".join(heard):
+            return self.emergency.key
         if pos.kind != "menu":
             return None
-        heard = _words(speech)
-        best: list[tuple[float, str]] = []
+        scores = []
         for option in self.hotline.menus[pos.trail[-1]].options:
-            phrases = [self.text(pos.lang, option.keywords)] if option.keywords else []
-            phrases = [p for text in phrases for p in text.split(",")] + [self.text(pos.lang, option.label)]
-            score = max(_overlap(_words(p), heard) for p in phrases)
-            best.append((score, option.key))
-        best.sort(reverse=True)
-        if best and best[0][0] >= 0.5 and (len(best) == 1 or best[0][0] > best[1][0]):
-            return best[0][1]
+            phrases = self.phrases(pos.lang, option) + [self.text(pos.lang, option.label)]
+            scores.append((max(_score(_words(p), heard) for p in phrases), option.key))
+        scores.sort(reverse=True)
+        best = scores[0][0] if scores else (0, 0, 0.0)
+        if best[2] >= 0.5 and (len(scores) == 1 or best > scores[1][0]):
+            return scores[0][1]
         return None
+
+    def phrases(self, lang: str, option) -> list[str]:
+        """Return an option's keyword phrases in a language."""
+        return [p.strip() for p in self.text(lang, option.keywords).split(",") if p.strip()] if option.keywords else []
 
     # -- words ---------------------------------------------------------------
 
@@ -342,8 +362,7 @@ class CallFlow:
         if pos.kind != "menu" or not self.settings.speech or not lang or not lang.speech:
             return None, ""
         options = self.hotline.menus[pos.trail[-1]].options
-        hints = [self.text(pos.lang, o.keywords) for o in options if o.keywords]
-        return lang.speech, ", ".join(h.strip() for text in hints for h in text.split(","))
+        return lang.speech, ", ".join(p for option in options for p in self.phrases(pos.lang, option))
 
     def transfer(self, pos: Position, phone: Phone) -> Transfer:
         return Transfer(phone.e164, pos.at("dialled"), self.settings.dial_timeout)
@@ -397,8 +416,9 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-def _overlap(phrase: list[str], heard: list[str]) -> float:
-    """Return the share of a phrase's words that were heard."""
+def _score(phrase: list[str], heard: list[str]) -> tuple[int, int, float]:
+    """Score a phrase against what was heard: (heard whole, words heard, share heard)."""
     if not phrase:
-        return 0.0
-    return sum(1 for word in phrase if word in heard) / len(phrase)
+        return (0, 0, 0.0)
+    found = sum(1 for word in phrase if word in heard)
+    return (int(found == len(phrase)), found, found / len(phrase))

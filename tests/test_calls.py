@@ -101,9 +101,10 @@ def test_the_callers_likely_language_comes_first_with_its_usual_key(app, caller,
 
 def test_organisation_description_gives_website_and_number_slowly(phone):
     call = phone.call(["2", "1", "-"])
-    assert call.heard[-6:-1] == [
+    assert call.heard[-7:-1] == [
         "Veilig Thuis gives advice and support in situations of domestic violence or child abuse.",
         "Website: veiligthuis dot n l.",
+        "That is spelled: v e i l i g t h u i s, dot, n l.",
         "The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.",
         "Again: 0 8 0 0, 2 0 0 0.",
         "We are now connecting you to Veilig Thuis.",
@@ -262,7 +263,10 @@ def test_language_menu_listens_for_keys_only(client):
 
 @pytest.mark.parametrize("said, heard", [("police please", "The police. Call this number if you want to press charges."),
                                          ("I need a doctor", "The Zorgcafé of Dokters van de Wereld answers health questions,"),
-                                         ("something else entirely", "Sorry, that key is not one of the choices.")])
+                                         ("something else entirely", "Sorry, we did not hear a choice."),
+                                         ("sexual health", "Zanzu gives information about health and sexual health"),
+                                         ("refugees from Ukraine", "IOM the Netherlands."),
+                                         ("help, call 112", "If you are in immediate danger, hang up now and call 1 1 2.")])
 def test_a_spoken_answer_chooses_by_keywords(phone, said, heard):
     call = phone.call(["2", f"say:{said}", "hangup"])
     assert any(text.startswith(heard) for text in call.heard)
@@ -280,6 +284,19 @@ def test_answers_are_remembered_but_not_those_that_depend_on_the_clock(app, clie
     # A spoken answer is never remembered: there is no end to what people say.
     signed_post(client, "/voice/en/menu/main", {"SpeechResult": "police"})
     assert len(runtime.responses) == 1
+
+
+@pytest.mark.parametrize("key", ["1", "2", "5", "#"])
+def test_a_key_during_a_description_connects_at_once(phone, key):
+    call = phone.call(["2", "4", key])
+    assert call.dialled == ["+319008844"]
+    assert not any(text.startswith("Sorry") for text in call.heard)
+
+
+def test_menu_keys_work_while_a_website_is_spelled(phone):
+    call = phone.call(["2", "5", "1", "-"])  # Zanzu is spelled; the caller presses 1 for Veilig Thuis
+    assert call.dialled == ["+318002000"]
+    assert not any(text.startswith("Sorry") for text in call.heard)
 
 
 def test_transfer_is_a_dial_with_timeout_and_action(client):
