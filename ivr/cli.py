@@ -261,7 +261,14 @@ def run_translations(action: str, folder: Path) -> int:
 
     codes = _configured_codes(folder) or [SOURCE_LANGUAGE]
     if action == "update":
-        for line in update(folder, codes):
+        from .translations import Unreadable
+
+        try:
+            done = update(folder, codes)
+        except Unreadable as exc:
+            print(f"{exc}\nivr translations update: fix the file above first; nothing was changed", file=sys.stderr)
+            return 1
+        for line in done:
             print(line)
         return 0
     print(f"{'language':<10}{'translated':>12}{'fuzzy':>8}{'missing':>9}")

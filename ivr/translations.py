@@ -9,10 +9,14 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 from .catalogs import DOMAIN, SOURCE_LANGUAGE, catalog_path
-from .config import shown_name
-from .extract import extract_yaml
+from .config import read_source, shown_name, yaml_texts
+from .yamlsource import dotted
 
 PACKAGE = Path(__file__).resolve().parent
+
+
+class Unreadable(Exception):
+    """A configuration file cannot be read: updating now would drop its texts' translations."""
 
 
 def template(folder: Path) -> Catalog:
@@ -21,10 +25,13 @@ def template(folder: Path) -> Catalog:
     for file in sorted(PACKAGE.glob("*.py")):
         for line, message, comments, _ in extract_from_file("python", file, keywords={"N_": None}):
             catalog.add(message, locations=[(f"ivr/{file.name}", line)], auto_comments=comments)
-    for file in sorted(folder.glob("*.yaml")):
-        with file.open("rb") as fh:
-            for line, _, message, comments in extract_yaml(fh, None, None, {}):
-                catalog.add(message, locations=[(shown_name(file, folder), line)], auto_comments=comments)
+    # The same reading as the checker's (every *.yaml and *.yml), so no file's texts go missing.
+    source = read_source(folder)
+    if source.unreadable:
+        raise Unreadable("\n".join(str(p) for p in source.problems if not p.warning))
+    for text, path in yaml_texts(source.data):
+        where = source.where(path)
+        catalog.add(text, locations=[(where.file, where.line)], auto_comments=[dotted(path)])
     return catalog
 
 
@@ -50,8 +57,9 @@ def update(folder: Path, languages: list[str]) -> list[str]:
             verb = "created"
         catalog.update(pot)
         with path.open("wb") as fh:
-            # include_previous: a translator sees the old text of an entry that changed (#| msgid).
-            write_po(fh, catalog, width=100, ignore_obsolete=True, include_previous=True)
+            # include_previous: a translator sees the old text of an entry that changed (#| msgid);
+            # obsolete entries stay (#~), so a text removed by mistake keeps its translations.
+            write_po(fh, catalog, width=100, include_previous=True)
         done.append(f"{verb} {shown_name(path, folder)}")
     return done
 

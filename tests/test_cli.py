@@ -14,7 +14,7 @@ def test_check_shipped_configuration(capsys):
     assert out[-1] == "configuration is valid: 10 languages (nl, en, ar, tr, pl, uk, ru, fr, es, fa), 11 organisations, 3 menus, 5 warnings"
     # Tigrinya and Somali: no Twilio voice, no engine, no recordings yet.
     assert out[0] == ("config/hotline.yaml:38: languages[10]: warning: language 'ti' is not offered: Twilio has no voice for it "
-                      "and 92 of its 92 prompts have no audio; record them ('ivr prompts missing --lang ti' lists them)")
+                      "and 98 of its 98 prompts have no audio; record them ('ivr prompts missing --lang ti' lists them)")
     assert out[2] == ("config/organisations.yaml:27: organisations.slachtofferhulp.phone: warning: +319000101 is a "
                       "premium-rate number: Twilio may refuse the transfer (error 13224); callers then hear the number to dial themselves")
 
@@ -23,7 +23,7 @@ def test_prompts_missing_lists_what_to_record(capsys):
     assert main(["prompts", "missing", "--lang", "so"]) == 0
     out = capsys.readouterr()
     lines = out.out.splitlines()
-    assert len(lines) == 92 and out.err == "92 prompts without audio\n"
+    assert len(lines) == 98 and out.err == "98 prompts without audio\n"
     code, file, text = lines[0].split("\t")
     assert code == "so" and file.startswith("prompts/recorded/so/") and file.endswith(".mp3")
     from ivr.prompts import prompt_name
@@ -104,3 +104,25 @@ def test_graph_and_all_paths_from_the_command_line(capsys):
     assert capsys.readouterr().out.splitlines()[-1] == (
         "all 11 organisations reachable in all 10 languages with the same keys, confirmed by 110 simulated calls")
     assert main(["graph", "--lang", "xx"]) == 2
+
+
+def test_translations_update_refuses_while_a_file_is_broken(tmp_path, capsys):
+    shutil.copytree("config", tmp_path / "config")
+    before = (tmp_path / "config/locales/nl/LC_MESSAGES/messages.po").read_bytes()
+    menus = tmp_path / "config" / "menus.yaml"
+    menus.write_text(menus.read_text().replace("  main:\n", "  main\n", 1))
+    assert main(["--config", str(tmp_path / "config"), "translations", "update"]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith("ivr translations update: fix the file above first; nothing was changed\n")
+    assert "config/menus.yaml:" in err
+    # Not a translation lost.
+    assert (tmp_path / "config/locales/nl/LC_MESSAGES/messages.po").read_bytes() == before
+
+
+def test_a_text_removed_keeps_its_translations_as_obsolete(tmp_path, capsys):
+    shutil.copytree("config", tmp_path / "config")
+    menus = tmp_path / "config" / "menus.yaml"
+    menus.write_text(menus.read_text().replace("    prompt: IOM the Netherlands.\n", ""))
+    assert main(["--config", str(tmp_path / "config"), "translations", "update"]) == 0
+    po = (tmp_path / "config/locales/nl/LC_MESSAGES/messages.po").read_text()
+    assert '#~ msgid "IOM the Netherlands."' in po

@@ -43,6 +43,6 @@ def test_check_verifies_the_table_against_gtts_and_espeak(monkeypatch, capsys):
 def test_check_lists_every_prompt_a_recording_is_missing_for(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "ti: 92 prompts without audio; record each as the file named here:" in out
-    assert "so: 92 prompts without audio; record each as the file named here:" in out
-    assert sum(1 for line in out if line.startswith("  prompts/recorded/so/")) == 92
+    assert "ti: 98 prompts without audio; record each as the file named here:" in out
+    assert "so: 98 prompts without audio; record each as the file named here:" in out
+    assert sum(1 for line in out if line.startswith("  prompts/recorded/so/")) == 98

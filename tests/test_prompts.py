@@ -78,7 +78,7 @@ def test_a_voiceless_language_is_offered_only_with_all_its_audio(tmp_path):
     hotline, problems = check("config", PromptLibrary(prompts))
     assert "fa" not in [lang.code for lang in hotline.languages]
     assert ("config/hotline.yaml:37: languages[9]: warning: language 'fa' is not offered: Twilio has no voice for it and "
-            "1 of its 92 prompts have no audio; build them with 'ivr prompts build --lang fa' or record them "
+            "1 of its 98 prompts have no audio; build them with 'ivr prompts build --lang fa' or record them "
             "('ivr prompts missing --lang fa' lists them)") in [str(p) for p in problems]
 
 
