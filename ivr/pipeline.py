@@ -86,9 +86,9 @@ def plan(hotline: Hotline, texts: dict[str, set[str]], folder: Path, langs: list
                 out.skipped += 1
             else:
                 out.build.append(job)
-        directory = folder / lang.code
-        if directory.is_dir():
-            out.orphans += sorted(f for f in directory.iterdir() if f.is_file() and f.name not in keep)
+        # Only files a build made (the manifest lists them) are ever removed: never a person's file.
+        built = manifest.get(lang.code, {})
+        out.orphans += sorted(folder / lang.code / name for name in built if name not in keep)
     return out
 
 
@@ -144,9 +144,12 @@ def build(todo: Plan, folder: Path, engines: dict | None = None, jobs: int = 4, 
                     failures[job.engine] = 0
             bar.update(1)
 
+    # A language with a failure keeps its old audio: better the old words than none.
+    failed = {job.lang for job, _ in result.failed}
     for orphan in todo.orphans:
-        orphan.unlink(missing_ok=True)
-        result.removed.append(orphan)
+        if orphan.parent.name not in failed:
+            orphan.unlink(missing_ok=True)
+            result.removed.append(orphan)
     _write_manifest(folder, todo, result)
     return result
 
@@ -155,7 +158,9 @@ def _write_manifest(folder: Path, todo: Plan, result: Result) -> None:
     manifest = read_manifest(folder)
     failed = {(job.lang, job.name) for job, _ in result.failed}
     for lang, keep in todo.keep.items():
-        manifest[lang] = {name: job.manifest() for name, job in sorted(keep.items()) if (lang, name) not in failed}
+        kept = {name: entry for name, entry in manifest.get(lang, {}).items()
+                if (folder / lang / name).exists() and name not in keep}  # orphans a failure spared
+        manifest[lang] = kept | {name: job.manifest() for name, job in sorted(keep.items()) if (lang, name) not in failed}
     folder.mkdir(parents=True, exist_ok=True)
     scratch = folder / f".{MANIFEST}.tmp"
     scratch.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -187,3 +187,27 @@ def test_recording_wins_and_is_not_built(small):
 
 def test_espeak_engine_is_the_real_program():
     assert EspeakEngine().binary is not None, "espeak-ng must be installed (make test and .ci/run install it)"
+
+
+def test_a_file_put_there_by_hand_is_never_removed(small):
+    config, prompts = small
+    espeak_build(config, prompts)
+    stranger = prompts / "en" / "my-recording.mp3"
+    stranger.write_bytes(MP3)
+    todo, result = espeak_build(config, prompts)
+    assert todo.orphans == [] and stranger.exists()
+
+
+@responses.activate
+def test_a_failed_rebuild_keeps_the_old_audio(small):
+    config, prompts = small
+    espeak_build(config, prompts)
+    settings = config / "hotline.yaml"
+    settings.write_text(settings.read_text().replace("prompt: More choices.", "prompt: Other choices."))
+    hotline, texts = texts_of(config)
+    todo = plan(hotline, texts, prompts, engine="gtts")
+    responses.add(responses.POST, GOOGLE, status=500)
+    result = build(todo, prompts, engines={"gtts": GTTSEngine(wait=0, interval=0, attempts=1)}, progress=False)
+    assert result.failed and result.removed == []
+    library = PromptLibrary(prompts)
+    assert library.find("en", "More choices.") is not None  # the old words still play
