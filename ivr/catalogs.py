@@ -42,10 +42,28 @@ class Catalogs:
         return self.get(lang, msgid).format(**values)
 
 
+class CatalogError(ValueError):
+    """A PO file that cannot be read as it was meant."""
+
+    def __init__(self, message: str, lineno: int):
+        super().__init__(message)
+        self.lineno = lineno
+
+
+def _lint(path: Path) -> None:
+    """Find strings left open: Babel reads them silently, losing their last character."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text = line.strip().removeprefix("#~ ")
+        if text.startswith(("msgid", "msgstr", "msgctxt", '"')) and (not text.endswith('"') or text.endswith('\\"') and not text.endswith('\\\\"')):
+            raise CatalogError(f"line {number} opens a string it does not close: end it with \"", number)
+
+
 def read_catalog(path: Path) -> tuple[dict[str, str], dict[str, int]]:
     """Read a PO file: translations by msgid, and the line of each entry."""
+    _lint(path)
     with path.open("rb") as fh:
-        catalog = read_po(fh)
+        # abort_invalid: a broken entry is an error with its line, not a translation cut short.
+        catalog = read_po(fh, abort_invalid=True)
     texts: dict[str, str] = {}
     lines: dict[str, int] = {}
     for message in catalog:

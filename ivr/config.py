@@ -388,6 +388,9 @@ class _Checker:
                 self.add(("organisations", name), f"organisation '{name}' is not offered by any menu", warning=True)
 
     def menu_references(self, organisations: dict, menus: dict) -> None:
+        # With the organisations unreadable every reference would look wrong: report the cause only.
+        if self.source.unreadable or not isinstance(self.source.data.get("organisations"), dict):
+            organisations = None
         for name, menu in menus.items():
             if menu is None:
                 continue
@@ -395,7 +398,7 @@ class _Checker:
                 path = ("menus", name, "options", index)
                 if option.menu is not None and option.menu not in menus:
                     self.add(path + ("menu",), f"unknown menu '{option.menu}'.{_suggest(option.menu, menus)}")
-                if option.organisation is not None and option.organisation not in organisations:
+                if option.organisation is not None and organisations is not None and option.organisation not in organisations:
                     self.add(path + ("organisation",), f"unknown organisation '{option.organisation}'.{_suggest(option.organisation, organisations)}")
 
     def raw_options(self) -> Iterator[tuple[str, int, str, str]]:

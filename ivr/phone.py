@@ -58,6 +58,11 @@ def parse_phone(text: str) -> Phone:
         raise PhoneError(f"'{text}' is not a phone number ({exc._msg})") from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneError(f"'{text}' is not a valid phone number")
+    if number.extension:
+        raise PhoneError(f"'{text}' has an extension, which a transfer cannot dial: give the direct number")
+    if not text.strip().startswith(("0", "+")):
+        # "31 800 2000" would silently become another valid number (+31 318 002 000).
+        raise PhoneError(f"'{text}' must start with 0 (a Dutch number) or + (an international one), as the organisation publishes it")
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     kind = _TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
     if phonenumbers.region_code_for_number(number) == REGION:

@@ -109,20 +109,26 @@ class Settings(Strict):
     start_menu: Id
     greeting_languages: list[str] = Field(min_length=1)
     fallback_organisation: Id
-    max_failures: int = Field(3, ge=1, le=10)
+    max_failures: int = Field(3, ge=2, le=10)  # at least one re-prompt before the safe ending
     gather_timeout: int = Field(6, ge=2, le=30)
     dial_timeout: int = Field(30, ge=5, le=120)
-    languages_per_page: int = Field(8, ge=2, le=9)
+    languages_per_page: int = Field(8, ge=2, le=8)  # 0-9 and # less the reserved keys leave eight
     speech: bool = True  # menus also accept a spoken answer where Twilio recognises the language
     keys: Keys = Field(default_factory=Keys)
     emergency: Emergency = Field(default_factory=Emergency)
+
+
+def _voice(value: str) -> str:
+    if not re.fullmatch(r"Polly\.[A-Z][A-Za-z]+(-Neural|-Generative)?|Google\.[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+-[A-Z]", value):
+        raise ValueError(f"'{value}' is not a Twilio voice: use Polly.<Name> (like Polly.Lotte) or Google.<locale>-<type>-<X> (like Google.nl-NL-Standard-A)")
+    return value
 
 
 class LanguageEntry(Strict):
     """One entry of the `languages:` list, when it overrides the table."""
 
     code: str
-    voice: str | None = None
+    voice: Annotated[str, AfterValidator(_voice)] | None = None
     slow: bool | None = None
     engine: Literal["gtts", "espeak-ng"] | None = None
 
@@ -130,7 +136,7 @@ class LanguageEntry(Strict):
 class Organisation(Strict):
     """One organisation a caller can be told about and put through to."""
 
-    name: str
+    name: Annotated[str, AfterValidator(_text)]
     help: Text
     details: list[Text] = []
     website: Website | None = None

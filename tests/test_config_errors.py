@@ -61,3 +61,28 @@ def test_cli_check_valid(tmp_path, capsys):
     out = capsys.readouterr()
     assert out.out == "configuration is valid: 1 language (en), 2 organisations, 2 menus\n"
     assert out.err == ""
+
+
+def test_a_broken_catalog_is_an_error_with_its_line(tmp_path):
+    """A PO file cut short is reported with its line, not read with a translation missing its end."""
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).parent.parent / "config", config)
+    po = config / "locales" / "nl" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    broken_at = text.index('msgstr "Bedankt voor uw telefoontje. Tot ziens."')
+    po.write_text(text[:broken_at] + 'msgstr "Bedankt voor uw telefoontje\n' + text[broken_at:].split("\n", 1)[1], encoding="utf-8")
+    line = text[:broken_at].count("\n") + 1
+    hotline, problems = check(config)
+    assert hotline is None
+    assert [str(p) for p in problems if not p.warning][0].startswith(f"config/locales/nl/LC_MESSAGES/messages.po:{line}: cannot be read as a PO catalog")
+
+
+def test_one_broken_file_is_not_buried_under_its_consequences(tmp_path):
+    """A syntax error in organisations.yaml is the one error: no 'unknown organisation' in menus.yaml."""
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).parent.parent / "config", config)
+    orgs = config / "organisations.yaml"
+    orgs.write_text(orgs.read_text().replace("  veilig_thuis:\n", "  veilig_thuis\n", 1))
+    _, problems = check(config)
+    errors = [str(p) for p in problems if not p.warning]
+    assert len(errors) == 1 and errors[0].startswith("config/organisations.yaml:")
