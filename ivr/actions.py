@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+# What Twilio reports of a transfer (DialCallStatus).
+OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
 KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled")
 
 

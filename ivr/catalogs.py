@@ -33,10 +33,6 @@ class Catalogs:
         """Return msgid in lang (the source text where no translation exists)."""
         return self._translations.get(lang, {}).get(msgid) or msgid
 
-    def has(self, lang: str, msgid: str) -> bool:
-        """Tell whether lang has a translation of msgid."""
-        return lang == SOURCE_LANGUAGE or bool(self._translations.get(lang, {}).get(msgid))
-
     def say(self, lang: str, msgid: str, **values: str) -> str:
         """Translate msgid and fill in its placeholders."""
         return self.get(lang, msgid).format(**values)

@@ -109,7 +109,6 @@ def table_problems(folder: Path) -> list[str]:
     """Check the language table against what gTTS and the installed espeak-ng really speak."""
     from gtts.lang import tts_langs
 
-    from .config import read_source
     from .languages import KNOWN
     from .tts import espeak_voices
 

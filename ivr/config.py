@@ -328,7 +328,7 @@ class _Checker:
             if entry.engine and lang.tts is None:
                 self.add(path + ("engine",), f"{entry.engine} has no voice for '{lang.code}' in the language table (ivr/languages.py)")
             # A language without a Twilio voice is offered only where audio exists for every
-            # prompt: ivr.coverage decides, once the prompts are known.
+            # prompt: offer() decides, once the prompts are known.
             offered.append(lang)
         return tuple(offered)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from .actions import Action, Ask, Go, Position, Say, Transfer
+from .actions import OUTCOMES, Action, Ask, Go, Position, Say, Transfer
 from .config import Hotline
 from .flow import CallFlow
-from .simulator import OUTCOMES
 
 KEYS = tuple("1234567890*#")
 

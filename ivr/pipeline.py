@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from .config import Hotline
 from .languages import Language
-from .prompts import AUDIO, MANIFEST, RECORDED, PromptLibrary, read_manifest
+from .prompts import MANIFEST, PromptLibrary, read_manifest
 from .tts import EspeakEngine, GTTSEngine, SynthesisError, Telephone
 
 UNREACHABLE_AFTER = 5  # consecutive failures of one engine before its other jobs are not tried
@@ -100,11 +100,9 @@ def _tts(lang: Language, engine: str | None) -> tuple[str, str] | None:
 
 
 def build(todo: Plan, folder: Path, engines: dict | None = None, jobs: int = 4, progress: bool = True,
-          dry_run: bool = False, telephone: Telephone | None = None) -> Result:
+          telephone: Telephone | None = None) -> Result:
     """Synthesise what the plan says, in parallel; write each file whole or not at all."""
     result = Result()
-    if dry_run:
-        return result
     engines = engines or {"gtts": GTTSEngine(), "espeak-ng": EspeakEngine()}
     telephone = telephone or Telephone()
     failures: dict[str, int] = {}
@@ -178,5 +176,3 @@ def missing(hotline: Hotline, texts: dict[str, set[str]], library: PromptLibrary
             out[lang.code] = gaps
     return out
 
-
-__all__ = ["AUDIO", "RECORDED", "Job", "Plan", "Result", "build", "missing", "plan"]

@@ -48,9 +48,6 @@ class PromptLibrary:
         recorded = self._recorded.get((lang, prompt_name(lang, text)))
         return recorded or (self._files.get((lang, text)) if built else None)
 
-    def words(self, name: str) -> tuple[str, str] | None:
-        """Return (lang, text) of a built prompt: what a transcript shows for its <Play>."""
-        return self._texts.get(name)
 
     def words_for_url(self, url: str) -> tuple[str, str] | None:
         """Return (lang, text) of the prompt a <Play> URL points at (served here or from a CDN)."""

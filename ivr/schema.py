@@ -174,5 +174,3 @@ class Menu(Strict):
     prompt: Text | None = None
     options: list[Option] = Field(min_length=1)
 
-
-SECTIONS = {"hotline": Settings, "languages": list, "organisations": Organisation, "menus": Menu}

@@ -13,7 +13,9 @@ from twilio.request_validator import RequestValidator
 
 SILENCE = ("-", "silence")
 HANG_UP = ("hangup", "q")
-OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
+from .actions import OUTCOMES
+
+__all__ = ["OUTCOMES", "Call", "Event", "FlaskTransport", "HttpTransport", "Simulator", "Waiting"]
 
 
 @dataclass(frozen=True)

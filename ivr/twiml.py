@@ -22,12 +22,10 @@ class Renderer:
         for action in actions:
             if isinstance(action, Ask):
                 # Prompts inside the Gather: any key interrupts them (barge-in).
-                gather = Gather(action=self.url(action.at), method="POST", input="dtmf", num_digits=1,
-                                timeout=action.timeout, finish_on_key="", action_on_empty_result=False)
-                if action.speech:
-                    gather.attrs.update({"input": "dtmf speech", "language": action.speech, "speechTimeout": "auto"})
-                    if action.hints:
-                        gather.attrs["hints"] = action.hints
+                # Where the language is recognised the caller may also say the choice.
+                speech = {"language": action.speech, "speech_timeout": "auto", "hints": action.hints or None} if action.speech else {}
+                gather = Gather(action=self.url(action.at), method="POST", input="dtmf speech" if speech else "dtmf",
+                                num_digits=1, timeout=action.timeout, finish_on_key="", action_on_empty_result=False, **speech)
                 for prompt in action.prompts:
                     self.speak(gather, prompt)
                 response.append(gather)

@@ -1,0 +1,109 @@
+"""The administrator's page: the call report as charts and CSV, behind a password."""
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from io import StringIO
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from .events import reason
+from .report import Report, menu_label, option_label, parse_since, report, write_csv
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+DEFAULT_SINCE = "7d"
+BAR = 360  # the longest bar, in SVG units
+LABEL_CHARS = 30  # what fits left of the bars; the whole label is in the bar's tooltip
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of a bar chart."""
+
+    label: str
+    value: int
+    width: int
+
+    @property
+    def short(self) -> str:
+        return self.label if len(self.label) <= LABEL_CHARS else self.label[: LABEL_CHARS - 1] + "…"
+
+
+def bars(counts: dict[str, int]) -> list[Bar]:
+    """Scale counts to bars, the largest BAR long."""
+    top = max(counts.values(), default=0)
+    return [Bar(label, n, round(BAR * n / top) if top else 0) for label, n in counts.items()]
+
+
+def charts(figures: Report) -> list[tuple[str, list[Bar]]]:
+    """Return the report's counts as titled bar charts."""
+    return [
+        ("Languages chosen", bars(figures.languages)),
+        ("Options chosen", bars({option_label(*key): n for key, n in figures.options.items()})),
+        ("Transfers by outcome", bars(figures.transfers)),
+        ("Abandoned calls by last menu heard", bars({menu_label(menu): n for menu, n in figures.abandoned.items()})),
+    ]
+
+
+def init_app(app) -> None:
+    """Register the admin page; without IVR_ADMIN_PASSWORD it does not exist."""
+    app.config.setdefault("IVR_ADMIN_PASSWORD", os.environ.get("IVR_ADMIN_PASSWORD", ""))
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def guard():
+    """Answer 404 without a configured password, and 401 without the right one."""
+    password = current_app.config["IVR_ADMIN_PASSWORD"]
+    if not password:
+        abort(404)
+    auth = request.authorization
+    given = (auth.password or "") if auth and auth.type == "basic" else ""
+    if not hmac.compare_digest(given.encode(), password.encode()):
+        return Response("The admin page needs its password (any user name).\n", status=401, mimetype="text/plain",
+                        headers={"WWW-Authenticate": 'Basic realm="ivr admin", charset="UTF-8"'})
+    return None
+
+
+@bp.after_request
+def lock_down(response: Response) -> Response:
+    """Allow no scripts and nothing from elsewhere; keep the figures out of shared caches."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def figures_since(since: str) -> Report:
+    """Return the report since a moment; 400 or 503 with the reason when that cannot be."""
+    try:
+        moment = parse_since(since, datetime.now().astimezone())
+    except ValueError as exc:
+        abort(Response(f"since: {exc}\n", status=400, mimetype="text/plain"))
+    try:
+        return report(current_app.extensions["ivr.events"], moment)
+    except SQLAlchemyError as exc:
+        abort(Response(f"The call-event log cannot be read: {reason(exc)}\n", status=503, mimetype="text/plain"))
+
+
+@bp.get("")
+def page():
+    """Show the figures since ?since= (7d by default) as charts."""
+    since = request.args.get("since", DEFAULT_SINCE)
+    figures = figures_since(since)
+    return render_template("admin.html", since=since, report=figures, charts=charts(figures), bar=BAR)
+
+
+@bp.get("/report.csv")
+def report_csv():
+    """Send the figures since ?since= as CSV."""
+    figures = figures_since(request.args.get("since", DEFAULT_SINCE))
+    out = StringIO()
+    write_csv(figures, out)
+    name = f"calls-since-{figures.since:%Y-%m-%dT%H%M}.csv"
+    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
