@@ -11,7 +11,7 @@ from .prompts import DEFAULT_DIR as PROMPTS_DIR
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the hotline app; refuse to start without a token or with an invalid configuration."""
-    from . import live, web, websim
+    from . import events, live, web, websim
 
     # static_folder=None: the simulator serves its own files, behind its own access rules.
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(web.bp)
     websim.init_app(app)
+    events.init_app(app)
     app.add_url_rule("/prompts/<path:name>", "prompt", web.serve_prompt)
 
     @app.get("/healthz")

@@ -49,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("--dry-run", action="store_true", help="say what would be built and removed; change nothing")
     pr.add_argument("--jobs", type=int, default=4, help="prompts synthesised at once (default: 4)")
 
+    rep = commands.add_parser("report", help="figures from the call-event log")
+    rep.add_argument("--since", default="7d", metavar="WHEN", help="a length of time (7d, 24h, 30m) or a date (2024-05-01) (default: 7d)")
+    rep.add_argument("--csv", action="store_true", help="write CSV instead of text")
+
+    ev = commands.add_parser("events", help="the call-event log")
+    ev_actions = ev.add_subparsers(dest="events_action", required=True, metavar="ACTION")
+    purge = ev_actions.add_parser("purge", help="delete the events older than the retention limit")
+    purge.add_argument("--older-than", metavar="AGE", help="a length of time (90d) or a date (2024-05-01) (default: $IVR_EVENTS_RETENTION_DAYS days, 90)")
+
     args = parser.parse_args(argv)
     folder = config_dir(args.config)
     prompts = Path(args.prompts or os.environ.get("IVR_PROMPTS") or PROMPTS_DIR)
@@ -61,6 +70,16 @@ def main(argv: list[str] | None = None) -> int:
             return run_prompts(args, folder, prompts)
         if args.command == "graph":
             return run_graph(args, folder, prompts)
+        if args.command == "report":
+            from .events import events_url
+            from .report import run_report
+
+            return run_report(events_url(), args.since, args.csv, sys.stdout)
+        if args.command == "events":
+            from .events import events_url, retention_days
+            from .report import run_purge
+
+            return run_purge(events_url(), args.older_than or f"{retention_days()}d", sys.stdout)
         return run_translations(args.action, folder)
     except KeyboardInterrupt:
         return 130

@@ -262,6 +262,7 @@ def events_secret(configured: str | bytes, url: str, instance: str) -> bytes:
 def local_secret(path: Path) -> bytes:
     """Read the secret kept at path, creating it (readable by this user only) the first time."""
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         draft = path.with_name(f"{path.name}.{os.getpid()}")
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as file:
@@ -288,11 +289,12 @@ def init_app(app: Flask) -> None:
     """Open the call-event log, apply its retention limit, and register the status callback and the admin page."""
     from . import admin
 
-    os.makedirs(app.instance_path, exist_ok=True)
     app.config.setdefault("IVR_EVENTS_URL", events_url(app.instance_path))
     app.config.setdefault("IVR_EVENTS_SECRET", os.environ.get("IVR_EVENTS_SECRET", ""))
     app.config.setdefault("IVR_EVENTS_RETENTION_DAYS", retention_days())
     url = database_url(app.config["IVR_EVENTS_URL"])
+    if url.startswith(f"sqlite:///{app.instance_path}"):
+        os.makedirs(app.instance_path, exist_ok=True)  # the default place: `make run` needs no setup
     events = EventLog(url, events_secret(app.config["IVR_EVENTS_SECRET"], url, app.instance_path))
     app.extensions["ivr.events"] = events
     try:

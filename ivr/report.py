@@ -1,9 +1,9 @@
 """Figures from the call-event log: a report, its CSV export, and the commands that read or trim the log."""
 from __future__ import annotations
 
-import csv
 import re
 import sys
+from csv import DictWriter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
@@ -110,7 +110,7 @@ def csv_rows(report: Report) -> list[dict[str, object]]:
 
 def write_csv(report: Report, out: TextIO) -> None:
     """Write the report as CSV: a header, then one row per figure."""
-    writer = csv.DictWriter(out, CSV_COLUMNS, restval="", lineterminator="\r\n")
+    writer = DictWriter(out, CSV_COLUMNS, restval="", lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(csv_rows(report))
 

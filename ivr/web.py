@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
-from flask import Blueprint, Response, current_app, g, request, send_file, url_for
+from flask import Blueprint, Response, after_this_request, current_app, g, request, send_file, url_for
 
-from .actions import Ask, Position, Say, Transfer
+from .actions import Position, Say
+from .events import step_events
 from .live import Runtime
 from .prompts import AUDIO
 from .security import require_twilio_signature
@@ -71,7 +72,7 @@ def step(where: str):
 
     def answer() -> tuple[str, list]:
         actions = flow.respond(pos, digits, status, speech)
-        return twiml(actions), facts(flow, pos, digits, status, actions)
+        return twiml(actions), facts(flow, pos, digits, speech, status, actions)
 
     # A response depends only on the URL, the key and the caller's likely language, unless it
     # heard words (endless variety) or opening hours (the time) were consulted.
@@ -97,39 +98,26 @@ def cached(key, make):
     return result
 
 
-def facts(flow, pos: Position | None, digits: str, status: str, actions) -> list[tuple[str, dict]]:
+def facts(flow, pos: Position | None, digits: str, speech: str, status: str, actions) -> list[tuple[str, dict]]:
     """Describe what happened in this step for the call-event log: kinds and fields, nothing personal."""
     if flow.timed:
         g.timed = True
-    if pos is None or not flow.exists(pos):
-        return []
-    out: list[tuple[str, dict]] = []
-    heard = next((a.at for a in actions if isinstance(a, Ask)), None)
-    where = {"lang": pos.lang, "menu": heard.path() if heard else ""}
-    if digits and digits == flow.emergency.key:
-        out.append(("emergency_key", where))
-    elif digits:
-        target = flow.choices(pos).get(digits)
-        if target is not None and pos.kind == "languages" and target.kind == "menu":
-            out.append(("language_chosen", {**where, "lang": target.lang}))
-        elif target is not None and pos.kind == "menu":
-            out.append(("option_chosen", {**where, "organisation": target.org or "", "menu": target.path()}))
-    if pos.kind in ("dialled", "emergency_dialled"):
-        out.append(("transfer_outcome", {**where, "organisation": pos.org or "112", "outcome": status or "unknown"}))
-    for action in actions:
-        if isinstance(action, Transfer):
-            out.append(("transfer_attempted", {**where, "organisation": action.at.org or "112"}))
-    return out
+    return step_events(flow, pos, digits, speech, status, actions)
 
 
 def record(found: list[tuple[str, dict]]) -> None:
-    """Write this step's events; the event log never fails a call."""
+    """Write this step's events once the answer is on its way; the event log never fails a call."""
     events = current_app.extensions.get("ivr.events")
-    if events is None:
+    if events is None or not found:
         return
     sid, caller = request.form.get("CallSid", ""), request.form.get("From")
-    for kind, fields in found:
-        events.record(sid, caller, kind, **fields)
+
+    def write() -> None:
+        for kind, fields in found:
+            events.record(sid, caller, kind, **fields)
+
+    # After the response: Twilio hears the TwiML without waiting for the database.
+    after_this_request(lambda response: (response.call_on_close(write), response)[1])
 
 
 def caller_country() -> int | None:

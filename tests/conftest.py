@@ -9,6 +9,16 @@ from ivr.simulator import FlaskTransport, Simulator
 TOKEN = "test-auth-token"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def events_in_a_temporary_folder(tmp_path_factory):
+    """Keep every test app's call events, and their secret, out of the instance folder."""
+    folder = tmp_path_factory.mktemp("events")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IVR_EVENTS_URL", f"sqlite:///{folder / 'events.sqlite3'}")
+        patch.setenv("IVR_EVENTS_SECRET", "test-secret-" + "x" * 32)
+        yield
+
+
 @pytest.fixture(scope="session")
 def app():
     """The app with the shipped configuration, built once: webhooks keep no state between requests."""

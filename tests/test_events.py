@@ -1,0 +1,401 @@
+"""The call-event log: private, complete under concurrent writers, and never in the way of a call."""
+from __future__ import annotations
+
+import base64
+import logging
+import multiprocessing
+import sqlite3
+import stat
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from twilio.request_validator import RequestValidator
+
+from ivr import create_app, events
+from ivr.actions import Position
+from ivr.events import Event, EventLog, database_url, events_secret, events_url, retention_days, step_events
+from ivr.flow import CallFlow
+
+from .conftest import TOKEN
+
+SECRET = b"a-test-secret-of-at-least-32-bytes!"
+NUMBER = "+31612345678"
+SID = "CA0123456789abcdef0123456789abcdef"
+# Every form in which the number could leak: E.164, without +, national, subscriber digits.
+NUMBER_FORMS = (NUMBER, "31612345678", "0612345678", "612345678")
+PASSWORD = "correct horse battery staple"
+
+
+def sqlite_url(folder) -> str:
+    return f"sqlite:///{folder / 'events.sqlite3'}"
+
+
+def rows(log: EventLog) -> list:
+    with log.engine.connect() as conn:
+        return conn.execute(select(Event).order_by(Event.id)).all()
+
+
+@pytest.fixture
+def log(tmp_path) -> EventLog:
+    return EventLog(sqlite_url(tmp_path), SECRET)
+
+
+@pytest.fixture(scope="module")
+def events_app(tmp_path_factory):
+    """The app with the event log, the status callback and the admin page."""
+    folder = tmp_path_factory.mktemp("events")
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True, "IVR_EVENTS_URL": sqlite_url(folder),
+                      "IVR_EVENTS_SECRET": SECRET, "IVR_EVENTS_RETENTION_DAYS": 90, "IVR_ADMIN_PASSWORD": PASSWORD})
+    return app
+
+
+@pytest.fixture
+def app_log(events_app, log, monkeypatch) -> EventLog:
+    """A fresh, empty log for each test, in the app built once."""
+    monkeypatch.setitem(events_app.extensions, "ivr.events", log)
+    return log
+
+
+class Twilio:
+    """Twilio calling the status callback: signed, or not."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def status(self, call_status: str, sid: str = SID, signed: bool = True):
+        params = {"CallSid": sid, "From": NUMBER, "To": "+31850000000", "CallStatus": call_status, "CallDuration": "42"}
+        signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/status", params)
+        return self.client.post("/voice/status", data=params, headers={"X-Twilio-Signature": signature} if signed else {})
+
+
+@pytest.fixture
+def twilio(events_app) -> Twilio:
+    return Twilio(events_app.test_client())
+
+
+# -- privacy ----------------------------------------------------------------
+
+
+def test_numbers_and_call_sids_are_kept_nowhere(tmp_path, app_log, twilio, caplog):
+    log = app_log
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)  # every statement and its values, if shown
+    try:
+        log.record(SID, NUMBER, "call_started")
+        log.record(SID, NUMBER, "language_chosen", lang="nl", menu="main")
+        log.record(SID, NUMBER, "no_such_kind")  # a failure is logged too
+        assert twilio.status("completed").status_code == 204
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    assert len(rows(log)) == 3
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("events.sqlite3*"))
+    assert b"call_abandoned" in stored  # the test reads the data, wherever SQLite put it (WAL or file)
+    for secret in (SID, *NUMBER_FORMS):
+        assert secret.encode() not in stored
+        assert secret not in caplog.text
+    assert "no_such_kind" in caplog.text
+
+
+def test_hashes_group_a_call_and_recognise_a_caller_without_revealing_either(log, tmp_path):
+    log.record(SID, NUMBER, "call_started")
+    log.record(SID, NUMBER, "language_chosen", lang="nl", menu="main")
+    log.record("CA2", NUMBER, "call_started")
+    log.record("CA3", "+31687654321", "call_started")
+    first, chosen, again, other = rows(log)
+    assert first.call_hash == chosen.call_hash != again.call_hash
+    assert first.caller_hash == again.caller_hash != other.caller_hash
+    assert len(first.call_hash) == len(first.caller_hash) == 32
+    # Keyed: another installation's secret gives other hashes, so a list of numbers cannot be hashed to match.
+    elsewhere = EventLog(sqlite_url(tmp_path), b"another-secret-of-at-least-32-bytes")
+    assert elsewhere.caller_hash(NUMBER) != first.caller_hash
+    # A call's hash and its caller's never coincide, even for the same text.
+    assert log.keyed("call", NUMBER) != log.caller_hash(NUMBER)
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "Restricted", "", None, "+266696687", "+8656696"])
+def test_withheld_numbers_are_not_one_caller(log, caller):
+    log.record(SID, caller, "call_started")
+    assert rows(log)[0].caller_hash is None
+
+
+# -- storage ----------------------------------------------------------------
+
+
+def test_sqlite_log_uses_wal_and_waits_for_other_writers(log, tmp_path):
+    log.record(SID, NUMBER, "call_started")
+    with sqlite3.connect(tmp_path / "events.sqlite3") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    conn.close()
+    with log.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 5000
+
+
+def test_purge_removes_only_events_past_the_limit(log):
+    now = datetime.now(timezone.utc)
+    for days in (120, 91, 89, 0):
+        log.record(SID, NUMBER, "call_started", at=now - timedelta(days=days))
+    assert log.purge(timedelta(days=90)) == 2
+    assert [round((now.replace(tzinfo=None) - row.at) / timedelta(days=1)) for row in rows(log)] == [89, 0]
+    assert log.purge(timedelta(days=90)) == 0
+
+
+def write_events(url: str, count: int, start, results) -> None:
+    """Open a log as a gunicorn worker does, and write count events as fast as possible."""
+    start.wait()  # every worker at once: creating the tables and switching to WAL race too
+    log = EventLog(url, SECRET)
+    ready = log.ready
+    for i in range(count):
+        log.record(f"CA{i}", NUMBER, "call_started")
+    results.put((ready, log.failures))
+
+
+def test_four_processes_writing_at_once_lose_no_event(tmp_path):
+    workers, each = 4, 250
+    url = sqlite_url(tmp_path)
+    # spawn: fresh processes, like workers started without --preload, and no fork of pytest's threads.
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(workers), context.Queue()
+    processes = [context.Process(target=write_events, args=(url, each, start, results)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    # Each worker found or made the tables at start, and wrote every event.
+    assert outcomes == [(True, 0)] * workers
+    log = EventLog(url, SECRET)
+    with log.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Event)).scalar_one() == workers * each
+
+
+@pytest.mark.parametrize("breakage", ["dropped table", "unwritable location", "unknown kind"])
+def test_a_failed_write_is_counted_and_logged_never_raised(tmp_path, log, breakage, caplog):
+    kind = "call_started"
+    if breakage == "dropped table":
+        with log.engine.begin() as conn:
+            conn.execute(text("DROP TABLE call_events"))
+    elif breakage == "unwritable location":
+        log = EventLog(sqlite_url(tmp_path / "no" / "such" / "folder"), SECRET)
+    else:
+        kind = "call_finished"
+    log.record(SID, NUMBER, kind, lang="nl")
+    assert log.failures == 1
+    assert f"call event {kind} not recorded (1 lost in this process)" in caplog.text
+    assert SID not in caplog.text and NUMBER not in caplog.text
+
+
+# -- settings ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given, used", [
+    ("postgres://user:pw@db.example:5432/d1", "postgresql+psycopg://user:pw@db.example:5432/d1"),
+    ("postgresql://user:pw@db.example/d1", "postgresql+psycopg://user:pw@db.example/d1"),
+    ("postgresql+psycopg://user@db.example/d1", "postgresql+psycopg://user@db.example/d1"),
+    ("sqlite:////var/lib/ivr/events.sqlite3", "sqlite:////var/lib/ivr/events.sqlite3"),
+])
+def test_database_urls_name_the_installed_driver(given, used):
+    assert database_url(given) == used
+
+
+def test_events_url_prefers_its_own_setting_then_database_url_then_the_instance_folder(tmp_path):
+    assert events_url(str(tmp_path), {}) == f"sqlite:///{tmp_path}/events.sqlite3"
+    assert events_url(str(tmp_path), {"DATABASE_URL": "postgres://h/d"}) == "postgresql+psycopg://h/d"
+    assert events_url(str(tmp_path), {"DATABASE_URL": "postgres://h/d", "IVR_EVENTS_URL": "sqlite:///x"}) == "sqlite:///x"
+
+
+def test_a_local_log_keeps_its_own_secret_in_the_instance_folder(tmp_path):
+    url = sqlite_url(tmp_path)
+    secret = events_secret("", url, str(tmp_path))
+    assert len(secret) == 64
+    assert events_secret("", url, str(tmp_path)) == secret  # stable: repeat callers are still recognised
+    assert stat.S_IMODE((tmp_path / "events-secret").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["events-secret"]
+
+
+@pytest.mark.parametrize("configured, url, message", [
+    ("", "postgresql+psycopg://h/d", "IVR_EVENTS_SECRET is not set: a shared event database needs one secret for every server"),
+    ("short", "sqlite:///x", "IVR_EVENTS_SECRET is too short: use at least 32 random characters"),
+])
+def test_secrets_that_cannot_serve_are_refused(tmp_path, configured, url, message):
+    with pytest.raises(RuntimeError, match=message):
+        events_secret(configured, url, str(tmp_path))
+
+
+@pytest.mark.parametrize("days", ["0", "ninety", "-5", "1.5"])
+def test_retention_must_be_whole_days(days):
+    with pytest.raises(RuntimeError, match=f"IVR_EVENTS_RETENTION_DAYS must be a whole number of days \\(1 or more\\), not '{days}'"):
+        retention_days({"IVR_EVENTS_RETENTION_DAYS": days})
+
+
+def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monkeypatch):
+    for name in ("IVR_EVENTS_URL", "DATABASE_URL", "IVR_EVENTS_SECRET", "IVR_EVENTS_RETENTION_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    instance = tmp_path / "new" / "instance"
+
+    def start() -> EventLog:
+        app = Flask("ivr", instance_path=str(instance))
+        events.init_app(app)
+        return app.extensions["ivr.events"]
+
+    log = start()
+    assert str(log.engine.url) == f"sqlite:///{instance / 'events.sqlite3'}"
+    assert stat.S_IMODE((instance / "events-secret").stat().st_mode) == 0o600
+    log.record(SID, NUMBER, "call_started", at=datetime.now(timezone.utc) - timedelta(days=91))
+    log.record(SID, NUMBER, "call_ended", outcome="completed")
+    restarted = start()
+    assert [row.kind for row in rows(restarted)] == ["call_ended"]
+    assert restarted.secret == log.secret
+
+
+# -- the status callback ----------------------------------------------------
+
+
+def test_unsigned_status_callback_is_refused(app_log, twilio):
+    assert twilio.status("completed", signed=False).status_code == 403
+    assert rows(app_log) == []
+
+
+def test_a_call_never_put_through_is_abandoned_at_the_last_menu_heard(app_log, twilio):
+    app_log.record(SID, NUMBER, "call_started")
+    app_log.record(SID, NUMBER, "language_chosen", lang="nl", menu="main")
+    app_log.record(SID, NUMBER, "option_chosen", lang="nl", menu="victims")
+    app_log.record("CA-other", NUMBER, "option_chosen", lang="en", menu="iom")
+    response = twilio.status("completed")
+    assert (response.status_code, response.data) == (204, b"")
+    end = rows(app_log)[-1]
+    assert (end.kind, end.lang, end.menu, end.outcome) == ("call_abandoned", "nl", "victims", "completed")
+    assert end.call_hash == rows(app_log)[0].call_hash
+
+
+def test_a_call_put_through_ends(app_log, twilio):
+    app_log.record(SID, NUMBER, "call_started")
+    app_log.record(SID, NUMBER, "transfer_attempted", lang="en", menu="main", organisation="politie")
+    app_log.record(SID, NUMBER, "transfer_outcome", lang="en", menu="main", organisation="politie", outcome="busy")
+    assert twilio.status("completed").status_code == 204
+    end = rows(app_log)[-1]
+    assert (end.kind, end.lang, end.menu, end.outcome) == ("call_ended", "en", "", "completed")
+
+
+def test_a_call_that_ended_before_any_step_is_abandoned_at_the_language_menu(app_log, twilio):
+    assert twilio.status("canceled").status_code == 204
+    assert [(row.kind, row.menu, row.outcome) for row in rows(app_log)] == [("call_abandoned", "", "canceled")]
+
+
+def test_a_repeated_callback_ends_a_call_once(app_log, twilio):
+    for _ in range(2):
+        assert twilio.status("no-answer").status_code == 204
+    assert [row.kind for row in rows(app_log)] == ["call_abandoned"]
+
+
+@pytest.mark.parametrize("call_status", ["ringing", "in-progress", "queued", ""])
+def test_a_call_still_going_records_nothing(app_log, twilio, call_status):
+    assert twilio.status(call_status).status_code == 204
+    assert rows(app_log) == []
+
+
+def test_status_callback_answers_even_when_the_log_is_broken(app_log, twilio, caplog):
+    with app_log.engine.begin() as conn:
+        conn.execute(text("DROP TABLE call_events"))
+    assert twilio.status("completed").status_code == 204
+    assert app_log.failures == 1
+    assert "the end of a call not recorded" in caplog.text
+
+
+# -- what a webhook step records -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flow(app) -> CallFlow:
+    # Every organisation open, whatever the hour the tests run at.
+    return CallFlow(app.extensions["ivr"].hotline, hours="open")
+
+
+@pytest.mark.parametrize("where, digits, speech, dial, expected", [
+    ("-/languages", "1", "", "", [("language_chosen", {"lang": "nl", "menu": "main"})]),
+    ("-/languages/1", "1", "", "", [("language_chosen", {"lang": "es", "menu": "main"})]),
+    ("-/languages", "#", "", "", []),
+    ("-/languages", "9", "", "", [("emergency_key", {"lang": "", "menu": ""})]),
+    ("nl/menu/main", "1", "", "", [("option_chosen", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"}),
+                                   ("transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"})]),
+    ("nl/menu/main", "3", "", "", [("option_chosen", {"lang": "nl", "menu": "victims", "organisation": ""})]),
+    ("nl/menu/main", "5", "", "", [("option_chosen", {"lang": "nl", "menu": "main", "organisation": "zanzu"})]),
+    ("en/menu/main", "", "the police please", "", [("option_chosen", {"lang": "en", "menu": "main", "organisation": "politie"}),
+                                                   ("transfer_attempted", {"lang": "en", "menu": "main", "organisation": "politie"})]),
+    ("nl/menu/main/victims", "9", "", "", [("emergency_key", {"lang": "nl", "menu": "victims"})]),
+    ("en/menu/main", "", "112", "", [("emergency_key", {"lang": "en", "menu": "main"})]),
+    # A key during an organisation's description puts the caller through at once.
+    ("nl/org/veilig_thuis/main", "1", "", "", [("transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"})]),
+    ("nl/menu/main", "*", "", "", []),
+    ("nl/menu/main/victims", "0", "", "", []),
+    ("nl/menu/main", "8", "", "", []),
+    ("nl/menu/main", "", "", "", []),
+    ("nl/dialled/veilig_thuis/main", "", "", "busy",
+     [("transfer_outcome", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis", "outcome": "busy"})]),
+    ("nl/failed/veilig_thuis/main", "1", "", "", [("transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"})]),
+    ("nl/failed/veilig_thuis/main", "2", "", "", []),
+    ("xx/menu/nowhere", "1", "", "", []),
+])
+def test_each_step_records_what_the_caller_did(flow, where, digits, speech, dial, expected):
+    pos = Position.parse(where)
+    actions = flow.respond(pos, digits, dial, speech)
+    assert step_events(flow, pos, digits, speech, dial, actions) == expected
+
+
+# -- the admin page ---------------------------------------------------------
+
+
+def basic(password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()}
+
+
+def test_admin_page_does_not_exist_without_a_password(events_app, app_log, monkeypatch):
+    monkeypatch.setitem(events_app.config, "IVR_ADMIN_PASSWORD", "")
+    client = events_app.test_client()
+    assert client.get("/admin", headers=basic("")).status_code == 404
+    assert client.get("/admin/report.csv").status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{}, basic("wrong"), basic(PASSWORD.upper()), {"Authorization": "Bearer " + PASSWORD}])
+@pytest.mark.parametrize("path", ["/admin", "/admin/report.csv"])
+def test_admin_page_needs_its_password(events_app, app_log, headers, path):
+    response = events_app.test_client().get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
+    assert b"svg" not in response.data
+
+
+def test_admin_page_shows_the_figures_as_charts(events_app, app_log):
+    app_log.record(SID, NUMBER, "call_started")
+    app_log.record(SID, NUMBER, "language_chosen", lang="nl", menu="main")
+    app_log.record(SID, NUMBER, "option_chosen", lang="nl", menu="main", organisation="veilig_thuis")
+    app_log.record(SID, NUMBER, "transfer_attempted", lang="nl", menu="main", organisation="veilig_thuis")
+    app_log.record(SID, NUMBER, "transfer_outcome", lang="nl", menu="main", organisation="veilig_thuis", outcome="busy")
+    app_log.record("CA2", None, "call_started")
+    app_log.record("CA2", None, "call_abandoned", outcome="completed")
+    response = events_app.test_client().get("/admin", headers=basic(PASSWORD))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count("<svg ") == 4  # languages, options, transfers, abandoned: each has a bar
+    assert "<title>veilig_thuis (on main): 1</title>" in page and "<title>language menu: 1</title>" in page
+    assert "<dt>Calls</dt><dd>2</dd>" in page
+    assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "script-src" not in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_admin_csv_is_the_report(events_app, app_log):
+    app_log.record(SID, NUMBER, "call_started")
+    response = events_app.test_client().get("/admin/report.csv?since=1h", headers=basic(PASSWORD))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="calls-since-')
+    assert response.get_data(as_text=True).splitlines()[:2] == ["figure,language,menu,organisation,outcome,count", "calls,,,,,1"]
+
+
+def test_admin_page_explains_a_bad_period(events_app, app_log):
+    response = events_app.test_client().get("/admin?since=last+week", headers=basic(PASSWORD))
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == ("since: 'last week' is neither a length of time (7d, 24h, 30m) "
+                                               "nor a date (2024-05-01 or 2024-05-01T08:00)\n")

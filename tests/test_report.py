@@ -1,0 +1,199 @@
+"""The report: exact figures, text and CSV from a known week of calls; periods given on the command line."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ivr.events import EventLog
+from ivr.report import Report, parse_since, print_report, report, run_purge, run_report, write_csv
+
+NOW = datetime(2024, 5, 8, 12, 0, tzinfo=timezone.utc)
+SINCE = NOW - timedelta(days=7)
+ANNA, BOB, CARLA = "+31612345678", "+31687654321", "+48601234567"
+
+
+def at(hours_ago: float) -> datetime:
+    return NOW - timedelta(hours=hours_ago)
+
+
+# Each call: its sid, caller, and steps as (hours ago, kind, fields).
+CALLS = [
+    # Anna: Dutch, Veilig Thuis, busy, then put through on the retry.
+    ("CA1", ANNA, [(50, "call_started", {}), (50, "language_chosen", {"lang": "nl", "menu": "main"}),
+                   (50, "option_chosen", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"}),
+                   (50, "transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"}),
+                   (50, "transfer_outcome", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis", "outcome": "busy"}),
+                   (49, "transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"}),
+                   (49, "transfer_outcome", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis", "outcome": "completed"}),
+                   (49, "call_ended", {"lang": "nl", "outcome": "completed"})]),
+    # Anna again: English, the victims menu, hung up there.
+    ("CA2", ANNA, [(30, "call_started", {}), (30, "language_chosen", {"lang": "en", "menu": "main"}),
+                   (30, "option_chosen", {"lang": "en", "menu": "victims"}),
+                   (29, "call_abandoned", {"lang": "en", "menu": "victims", "outcome": "completed"})]),
+    # Bob: Dutch, pressed the emergency key on the main menu, hung up.
+    ("CA3", BOB, [(20, "call_started", {}), (20, "language_chosen", {"lang": "nl", "menu": "main"}),
+                  (20, "emergency_key", {"lang": "nl", "menu": "main"}),
+                  (20, "call_abandoned", {"lang": "nl", "menu": "main", "outcome": "completed"})]),
+    # A withheld number, twice: hung up on the language menu both times.
+    ("CA4", None, [(10, "call_started", {}), (10, "call_abandoned", {"outcome": "completed"})]),
+    ("CA5", "anonymous", [(5, "call_started", {}), (5, "call_abandoned", {"outcome": "canceled"})]),
+    # Carla: Polish, the victims menu, then Slachtofferhulp, no answer; the call ended during the transfer.
+    ("CA6", CARLA, [(2, "call_started", {}), (2, "language_chosen", {"lang": "pl", "menu": "main"}),
+                    (2, "option_chosen", {"lang": "pl", "menu": "victims"}),
+                    (2, "option_chosen", {"lang": "pl", "menu": "victims", "organisation": "slachtofferhulp"}),
+                    (2, "transfer_attempted", {"lang": "pl", "menu": "victims", "organisation": "slachtofferhulp"}),
+                    (1, "transfer_outcome", {"lang": "pl", "menu": "victims", "organisation": "slachtofferhulp", "outcome": "no-answer"}),
+                    (1, "call_ended", {"lang": "pl", "outcome": "completed"})]),
+    # Bob, before the period: not counted, and he is no repeat caller within it.
+    ("CA0", BOB, [(200, "call_started", {}), (200, "language_chosen", {"lang": "ar", "menu": "main"}),
+                  (200, "call_abandoned", {"lang": "ar", "menu": "main", "outcome": "completed"})]),
+]
+
+EXPECTED = Report(
+    since=SINCE, calls=6, callers=3, repeat_callers=1,
+    languages={"nl": 2, "en": 1, "pl": 1},
+    options={("victims", ""): 2, ("main", "veilig_thuis"): 1, ("victims", "slachtofferhulp"): 1},
+    transfers_attempted=3, transfers={"busy": 1, "completed": 1, "no-answer": 1},
+    abandoned={"": 2, "main": 1, "victims": 1}, emergency_keys=1,
+)
+
+TEXT = """\
+Calls since 2024-05-01 12:00 UTC: 6
+Callers: 3 (1 called more than once; withheld numbers not counted)
+Emergency key pressed: 1
+Transfers attempted: 3
+
+Languages chosen
+  nl       2
+  en       1
+  pl       1
+
+Options chosen
+  menu victims                       2
+  veilig_thuis (on main)             1
+  slachtofferhulp (on victims)       1
+
+Transfers by outcome
+  busy            1
+  completed       1
+  no-answer       1
+
+Abandoned calls by last menu heard
+  language menu       2
+  main                1
+  victims             1
+"""
+
+CSV = (
+    "figure,language,menu,organisation,outcome,count\r\n"
+    "calls,,,,,6\r\n"
+    "callers,,,,,3\r\n"
+    "repeat_callers,,,,,1\r\n"
+    "emergency_key,,,,,1\r\n"
+    "transfer_attempted,,,,,3\r\n"
+    "language_chosen,nl,,,,2\r\n"
+    "language_chosen,en,,,,1\r\n"
+    "language_chosen,pl,,,,1\r\n"
+    "option_chosen,,victims,,,2\r\n"
+    "option_chosen,,main,veilig_thuis,,1\r\n"
+    "option_chosen,,victims,slachtofferhulp,,1\r\n"
+    "transfer_outcome,,,,busy,1\r\n"
+    "transfer_outcome,,,,completed,1\r\n"
+    "transfer_outcome,,,,no-answer,1\r\n"
+    "call_abandoned,,,,,2\r\n"
+    "call_abandoned,,main,,,1\r\n"
+    "call_abandoned,,victims,,,1\r\n"
+)
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    """A log holding the known calls."""
+    url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    log = EventLog(url, b"a-test-secret-of-at-least-32-bytes!")
+    for sid, caller, steps in CALLS:
+        for hours_ago, kind, fields in steps:
+            log.record(sid, caller, kind, at=at(hours_ago), **fields)
+    assert log.failures == 0
+    return url
+
+
+def test_report_counts_the_known_calls(url):
+    assert report(EventLog(url, b""), SINCE) == EXPECTED
+
+
+def test_report_of_an_empty_period_is_all_zero(url):
+    empty = report(EventLog(url, b""), NOW)
+    assert empty == Report(since=NOW, calls=0, callers=0, repeat_callers=0, languages={}, options={},
+                           transfers_attempted=0, transfers={}, abandoned={}, emergency_keys=0)
+    out = io.StringIO()
+    print_report(empty, out)
+    assert out.getvalue().count("  none\n") == 4
+
+
+def test_printed_report():
+    out = io.StringIO()
+    print_report(EXPECTED, out)
+    assert out.getvalue() == TEXT
+
+
+def test_csv_export():
+    out = io.StringIO()
+    write_csv(EXPECTED, out)
+    assert out.getvalue() == CSV
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("7d", NOW - timedelta(days=7)),
+    ("24h", NOW - timedelta(hours=24)),
+    ("30m", NOW - timedelta(minutes=30)),
+    (" 90d ", NOW - timedelta(days=90)),
+    ("2024-05-01", datetime(2024, 5, 1, tzinfo=timezone.utc)),
+    ("2024-05-01T08:30", datetime(2024, 5, 1, 8, 30, tzinfo=timezone.utc)),
+    ("2024-05-01T08:30+02:00", datetime(2024, 5, 1, 6, 30, tzinfo=timezone.utc)),
+])
+def test_since_accepts_lengths_and_dates(text, expected):
+    assert parse_since(text, NOW) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("7x", "'7x' is neither a length of time (7d, 24h, 30m) nor a date (2024-05-01 or 2024-05-01T08:00)"),
+    ("", "'' is neither a length of time (7d, 24h, 30m) nor a date (2024-05-01 or 2024-05-01T08:00)"),
+    ("-7d", "'-7d' is neither a length of time (7d, 24h, 30m) nor a date (2024-05-01 or 2024-05-01T08:00)"),
+    ("1 week", "'1 week' is neither a length of time (7d, 24h, 30m) nor a date (2024-05-01 or 2024-05-01T08:00)"),
+    ("2024-13-01", "'2024-13-01' is neither a length of time (7d, 24h, 30m) nor a date (2024-05-01 or 2024-05-01T08:00)"),
+    ("0d", "'0d' is no time at all: give a length such as 7d, 24h or 30m"),
+    ("99999999d", "'99999999d' reaches back before the calendar does"),
+    ("2024-06-01", "'2024-06-01' is in the future"),
+])
+def test_since_errors_say_what_is_accepted(text, message):
+    with pytest.raises(ValueError) as error:
+        parse_since(text, NOW)
+    assert str(error.value) == message
+
+
+def test_report_command_prints_text_or_csv(url):
+    text, csv = io.StringIO(), io.StringIO()
+    assert run_report(url, "7d", False, text, now=NOW) == 0
+    assert run_report(url, "2024-05-01T12:00Z", True, csv, now=NOW) == 0
+    assert (text.getvalue(), csv.getvalue()) == (TEXT, CSV)
+
+
+def test_report_command_refuses_a_bad_period(url, capsys):
+    assert run_report(url, "last week", False, io.StringIO(), now=NOW) == 2
+    assert capsys.readouterr().err == ("ivr report: --since: 'last week' is neither a length of time (7d, 24h, 30m) "
+                                       "nor a date (2024-05-01 or 2024-05-01T08:00)\n")
+
+
+def test_report_command_says_when_the_log_cannot_be_read(tmp_path, capsys):
+    assert run_report(f"sqlite:///{tmp_path / 'missing' / 'events.sqlite3'}", "7d", False, io.StringIO(), now=NOW) == 1
+    assert capsys.readouterr().err == "ivr report: cannot read the call-event log: OperationalError: unable to open database file\n"
+
+
+def test_purge_command_removes_what_is_older(url):
+    out = io.StringIO()
+    assert run_purge(url, "2024-05-01", out, now=NOW) == 0
+    assert out.getvalue() == "removed 3 call events from before 2024-05-01 00:00 UTC\n"
+    assert report(EventLog(url, b""), SINCE - timedelta(days=365)).calls == 6
