@@ -7,6 +7,7 @@ from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .prompts import DEFAULT_DIR as PROMPTS_DIR
+from .security import Refusals
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise RuntimeError("TWILIO_AUTH_TOKEN is not set: set it to your Twilio auth token (make run creates a local one)")
 
     live.init_app(app)
+    app.extensions["ivr.refused"] = Refusals()  # on the app: it outlives configuration reloads
     hops = app.config["IVR_PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
@@ -52,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         hotline = runtime.hotline
         return {"status": "ok" if error is None else "stale", "version": runtime.version,
                 "languages": [lang.code for lang in hotline.languages],
-                "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error}
+                "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
+                "refused_signatures": app.extensions["ivr.refused"].count}
 
     return app

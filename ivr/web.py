@@ -10,7 +10,7 @@ from .actions import Position, Say
 from .events import step_events
 from .live import Runtime
 from .prompts import AUDIO
-from .security import require_twilio_signature
+from .security import require_twilio_signature, unsigned_failure
 from .twiml import Renderer
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,8 @@ def incoming():
     return Response(xml, mimetype="text/xml")
 
 
-@bp.post("/voice/<path:where>")
+# merge_slashes=False: werkzeug would answer '//' with a redirect before the signature check.
+@bp.post("/voice/<path:where>", merge_slashes=False)
 def step(where: str):
     """Answer one step of a call at the position encoded in the URL."""
     try:
@@ -128,7 +129,7 @@ def caller_country() -> int | None:
     # The calling code is the shortest known prefix (codes are prefix-free): no full parse needed.
     for length in (1, 2, 3):
         code = number[1 : 1 + length]
-        if code.isdigit() and int(code) in COUNTRY_CODE_TO_REGION_CODE:
+        if code.isascii() and code.isdigit() and int(code) in COUNTRY_CODE_TO_REGION_CODE:
             return int(code)
     return None
 
@@ -140,6 +141,9 @@ def webhook_failed(error: Exception):
 
     if isinstance(error, HTTPException):
         return error
+    refused = unsigned_failure()
+    if refused is not None:
+        return refused
     # The path carries the position, never the caller's number.
     log.exception("webhook failed at %s", request.path)
     pos = Position.parse((request.view_args or {}).get("where", ""))
