@@ -23,6 +23,23 @@ def test_twilio_test_vector():
     assert RequestValidator("12345").compute_signature(url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
 
 
+def test_signatures_cover_the_public_url_and_query_behind_a_proxy():
+    from ivr import create_app
+
+    app = create_app({"TWILIO_AUTH_TOKEN": "12345"})
+    params = {"CallSid": "CA1234567890ABCDE", "Digits": "1234", "From": "+14158675309",
+              "To": "+18005551212", "Caller": "+14158675309"}
+    # Twilio's documented request to https://mycompany.com/myapp.php?foo=1&bar=2, as our app sees it behind TLS.
+    response = app.test_client().post("/voice?foo=1&bar=2", data=params, headers={
+        "X-Twilio-Signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "mycompany.com"})
+    # The path differs from /myapp.php, so the vector must fail here; signed for /voice it passes.
+    assert response.status_code == 403
+    signature = RequestValidator("12345").compute_signature("https://mycompany.com/voice?foo=1&bar=2", params)
+    response = app.test_client().post("/voice?foo=1&bar=2", data=params, headers={
+        "X-Twilio-Signature": signature, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "mycompany.com"})
+    assert response.status_code == 200
+
+
 def test_signed_request_is_answered(client):
     assert signed_post(client, "/voice", PARAMS).status_code == 200
 
