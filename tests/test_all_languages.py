@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 
 from ivr import create_app
-from dataclasses import replace
-
 from ivr.config import check
 from ivr.explore import walk
 from ivr.flow import CallFlow
