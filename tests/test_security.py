@@ -105,3 +105,19 @@ def test_invalid_configuration_no_server(tmp_path):
     with pytest.raises(ConfigError) as error:
         create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config")})
     assert "config/hotline.yaml:1: hotline: 'welcome' is required here" in str(error.value)
+
+
+@pytest.mark.parametrize("pairs, expected", [
+    ([("CallSid", "CA1234567890ABCDE"), ("Digits", "1234"), ("From", "+14158675309"), ("To", "+18005551212"),
+      ("Caller", "+14158675309")], "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+    # twilio-python's own vector for a repeated parameter.
+    ([("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234")], "IK+Dwps556ElfBT0I3Rgjkr1wJU="),
+])
+def test_the_single_pass_check_agrees_with_twilios_vectors(pairs, expected):
+    from werkzeug.datastructures import MultiDict
+
+    from ivr.security import quick_check
+
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert quick_check(RequestValidator("12345"), url, MultiDict(pairs), expected)
+    assert not quick_check(RequestValidator("12345"), url + "&x=1", MultiDict(pairs), expected)
