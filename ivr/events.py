@@ -12,11 +12,14 @@ What each kind of event holds (`menu` is always the menu the caller is at after 
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import logging
 import os
 import secrets
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -65,9 +68,15 @@ class Event(Base):
 class EventLog:
     """Write call events; a failure to write is logged and counted, never raised to the call."""
 
-    def __init__(self, url: str, secret: bytes):
+    def __init__(self, url: str, secret: bytes, batch: float = 0.0):
         self.secret = secret
         self.failures = 0
+        # batch > 0: events wait (at most that many seconds) and are written together by a
+        # thread of this process, off the webhooks' path; flush() writes what waits.
+        self.batch = batch
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()
+        self._writer: tuple[int, threading.Thread] | None = None
         sqlite = url.startswith("sqlite")
         # hide_parameters: no value ever reaches a log line or an exception message.
         self.engine = create_engine(url, hide_parameters=True, pool_pre_ping=not sqlite,
@@ -110,16 +119,53 @@ class EventLog:
             row = {"at": utc(at), "call_hash": self.keyed("call", call_sid), "caller_hash": self.caller_hash(caller),
                    "kind": kind, "lang": lang[:LABEL], "menu": menu[:LABEL], "organisation": organisation[:LABEL],
                    "outcome": outcome[:32]}
-            if not self.ready:
-                self.create_tables()
-            with self.engine.begin() as conn:
-                conn.execute(insert(Event), row)
+            if self.batch:
+                with self._lock:
+                    self._pending.append(row)
+                self._start_writer()
+                return
+            self._write([row])
         except Exception as exc:  # a lost event must never cost a caller their call
             self.failures += 1
             log.error("call event %s not recorded (%d lost in this process): %s", kind, self.failures, reason(exc))
 
+    def _write(self, rows: list[dict]) -> None:
+        if not self.ready:
+            self.create_tables()
+        with self.engine.begin() as conn:
+            conn.execute(insert(Event), rows)
+
+    def flush(self) -> None:
+        """Write the events that wait; never raise."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return
+        try:
+            self._write(rows)
+        except Exception as exc:
+            self.failures += len(rows)
+            log.error("%d call events not recorded (%d lost in this process): %s", len(rows), self.failures, reason(exc))
+
+    def _start_writer(self) -> None:
+        # One writer per process, started where the events are (a forked worker has none yet).
+        if self._writer is not None and self._writer[0] == os.getpid() and self._writer[1].is_alive():
+            return
+        with self._lock:
+            if self._writer is None or self._writer[0] != os.getpid() or not self._writer[1].is_alive():
+                thread = threading.Thread(target=self._run, name="call-event-writer", daemon=True)
+                self._writer = (os.getpid(), thread)
+                thread.start()
+                atexit.register(self.flush)  # a worker that stops writes what waits
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.batch)
+            self.flush()
+
     def end(self, call_sid: str, caller: str | None, status: str, *, at: datetime | None = None) -> None:
         """Record the end of a call: abandoned, with the last menu heard, if it was never put through; never raise."""
+        self.flush()  # this process's waiting events belong to the call's story too
         try:
             with self.engine.connect() as conn:
                 steps = conn.execute(select(Event.kind, Event.lang, Event.menu)
@@ -295,7 +341,9 @@ def init_app(app: Flask) -> None:
     url = database_url(app.config["IVR_EVENTS_URL"])
     if url.startswith(f"sqlite:///{app.instance_path}"):
         os.makedirs(app.instance_path, exist_ok=True)  # the default place: `make run` needs no setup
-    events = EventLog(url, events_secret(app.config["IVR_EVENTS_SECRET"], url, app.instance_path))
+    # Written in batches off the webhooks' path (IVR_EVENTS_BATCH seconds at most; 0: at once).
+    events = EventLog(url, events_secret(app.config["IVR_EVENTS_SECRET"], url, app.instance_path),
+                      batch=float(app.config.get("IVR_EVENTS_BATCH", os.environ.get("IVR_EVENTS_BATCH", "0.5"))))
     app.extensions["ivr.events"] = events
     try:
         events.purge(timedelta(days=app.config["IVR_EVENTS_RETENTION_DAYS"]))

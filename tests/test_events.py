@@ -244,12 +244,29 @@ def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monke
     assert stat.S_IMODE((instance / "events-secret").stat().st_mode) == 0o600
     log.record(SID, NUMBER, "call_started", at=datetime.now(timezone.utc) - timedelta(days=91))
     log.record(SID, NUMBER, "call_ended", outcome="completed")
+    assert log.batch == 0.5 and rows(log) == []  # the server's log writes in batches, off the webhooks' path
+    log.flush()
     restarted = start()
     assert [row.kind for row in rows(restarted)] == ["call_ended"]
     assert restarted.secret == log.secret
 
 
 # -- the status callback ----------------------------------------------------
+
+
+def test_batched_events_are_written_by_the_writer_and_at_exit(tmp_path):
+    import time
+
+    log = EventLog(sqlite_url(tmp_path), SECRET, batch=0.05)
+    for n in range(50):
+        log.record(f"CA{n}", NUMBER, "call_started")
+    deadline = time.monotonic() + 5
+    while len(rows(log)) < 50 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(rows(log)) == 50 and log.failures == 0
+    log.record("CA-last", NUMBER, "call_started")
+    log.flush()  # what atexit does when a worker stops
+    assert len(rows(log)) == 51
 
 
 def test_unsigned_status_callback_is_refused(app_log, twilio):
