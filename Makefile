@@ -7,7 +7,7 @@ TOKEN := instance/dev-token
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test check venv clean system-packages
+.PHONY: run test check venv clean system-packages bench bench-tools
 
 # espeak-ng and sox build and convert prompts offline; chromium runs the web simulator's
 # browser tests. The tests use all three for real.
@@ -51,3 +51,13 @@ test: $(STAMP) system-packages
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# wrk (load generator) and hyperfine (start-up timing) from Debian, installed where missing.
+bench-tools:
+	@command -v wrk >/dev/null && command -v hyperfine >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk hyperfine >/dev/null; }
+
+# The hotline beside a bare Flask floor under the Procfile's gunicorn; exits 1 if a target is missed.
+# A short run: make bench BENCH_ARGS=--quick
+bench: $(STAMP) bench-tools
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
