@@ -79,15 +79,19 @@ class Live:
         self.runtime = build()  # an invalid configuration at start-up: the server refuses to start
 
     def current(self) -> Runtime:
-        """Return the runtime for this request, reloading first if the files changed."""
+        """Return the runtime for this request; look for changed files now and then, in the background."""
         now = time.monotonic()
         if self.interval > 0 and now - self._checked >= self.interval and self._lock.acquire(blocking=False):
-            try:
-                self._checked = now
-                self.reload_if_changed()
-            finally:
-                self._lock.release()
+            self._checked = now
+            # Loading a large configuration takes seconds: no caller's request waits for it.
+            threading.Thread(target=self._look, name="config-reload", daemon=True).start()
         return self.runtime
+
+    def _look(self) -> None:
+        try:
+            self.reload_if_changed()
+        finally:
+            self._lock.release()
 
     def reload_if_changed(self) -> None:
         files = watched(self.config, self.prompts)
