@@ -19,7 +19,6 @@ import logging
 import os
 import secrets
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -76,6 +75,8 @@ class EventLog:
         self.batch = batch
         self._pending: list[dict] = []
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
+        self._stopping = threading.Event()
         self._writer: tuple[int, threading.Thread] | None = None
         sqlite = url.startswith("sqlite")
         # hide_parameters: no value ever reaches a log line or an exception message.
@@ -111,7 +112,7 @@ class EventLog:
         return self.keyed("caller", caller)
 
     def record(self, call_sid: str, caller: str | None, kind: str, *, lang: str = "", menu: str = "",
-               organisation: str = "", outcome: str = "", at: datetime | None = None) -> None:
+               organisation: str = "", outcome: str = "", at: datetime | None = None, now: bool = False) -> None:
         """Write one event; never raise."""
         try:
             if kind not in KINDS:
@@ -119,7 +120,7 @@ class EventLog:
             row = {"at": utc(at), "call_hash": self.keyed("call", call_sid), "caller_hash": self.caller_hash(caller),
                    "kind": kind, "lang": lang[:LABEL], "menu": menu[:LABEL], "organisation": organisation[:LABEL],
                    "outcome": outcome[:32]}
-            if self.batch:
+            if self.batch and not now:
                 with self._lock:
                     self._pending.append(row)
                 self._start_writer()
@@ -136,16 +137,18 @@ class EventLog:
             conn.execute(insert(Event), rows)
 
     def flush(self) -> None:
-        """Write the events that wait; never raise."""
-        with self._lock:
-            rows, self._pending = self._pending, []
-        if not rows:
-            return
-        try:
-            self._write(rows)
-        except Exception as exc:
-            self.failures += len(rows)
-            log.error("%d call events not recorded (%d lost in this process): %s", len(rows), self.failures, reason(exc))
+        """Write the events that wait (after any write already under way); never raise."""
+        # The write lock spans taking and writing: whoever flushes next sees the rows in the database.
+        with self._writing:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return
+            try:
+                self._write(rows)
+            except Exception as exc:
+                self.failures += len(rows)
+                log.error("%d call events not recorded (%d lost in this process): %s", len(rows), self.failures, reason(exc))
 
     def _start_writer(self) -> None:
         # One writer per process, started where the events are (a forked worker has none yet).
@@ -156,12 +159,18 @@ class EventLog:
                 thread = threading.Thread(target=self._run, name="call-event-writer", daemon=True)
                 self._writer = (os.getpid(), thread)
                 thread.start()
-                atexit.register(self.flush)  # a worker that stops writes what waits
+                atexit.register(self.stop)  # a worker that stops writes what waits
 
     def _run(self) -> None:
-        while True:
-            time.sleep(self.batch)
+        while not self._stopping.wait(self.batch):
             self.flush()
+
+    def stop(self) -> None:
+        """Let the writer finish the batch it holds, then write what still waits."""
+        self._stopping.set()
+        if self._writer is not None and self._writer[0] == os.getpid():
+            self._writer[1].join(timeout=10)
+        self.flush()
 
     def end(self, call_sid: str, caller: str | None, status: str, *, at: datetime | None = None) -> None:
         """Record the end of a call: abandoned, with the last menu heard, if it was never put through; never raise."""
@@ -180,10 +189,10 @@ class EventLog:
             return  # Twilio repeats a callback it thinks was lost: one end per call
         lang = next((step.lang for step in reversed(steps) if step.lang), "")
         if "transfer_attempted" in kinds:
-            self.record(call_sid, caller, "call_ended", lang=lang, outcome=status, at=at)
+            self.record(call_sid, caller, "call_ended", lang=lang, outcome=status, at=at, now=True)
             return
         menu = next((step.menu for step in reversed(steps) if step.menu), "")
-        self.record(call_sid, caller, "call_abandoned", lang=lang, menu=menu, outcome=status, at=at)
+        self.record(call_sid, caller, "call_abandoned", lang=lang, menu=menu, outcome=status, at=at, now=True)
 
     def purge(self, older_than: timedelta) -> int:
         """Delete the events older than the retention limit; return how many."""

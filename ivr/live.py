@@ -84,7 +84,11 @@ class Live:
         if self.interval > 0 and now - self._checked >= self.interval and self._lock.acquire(blocking=False):
             self._checked = now
             # Loading a large configuration takes seconds: no caller's request waits for it.
-            threading.Thread(target=self._look, name="config-reload", daemon=True).start()
+            try:
+                threading.Thread(target=self._look, name="config-reload", daemon=True).start()
+            except RuntimeError as exc:  # no thread to be had: look another time, serve this call now
+                self._lock.release()
+                log.error("cannot look for configuration changes now: %s", exc)
         return self.runtime
 
     def _look(self) -> None:

@@ -89,8 +89,9 @@ CACHE_SIZE = 20_000
 def cached(key, make):
     """Return make()'s (xml, facts), remembered per runtime unless the answer consulted the clock."""
     cache = runtime().responses
-    if key is not None and key in cache:
-        return cache[key]
+    hit = cache.get(key) if key is not None else None
+    if hit is not None:  # one read: another thread may clear the cache in between
+        return hit
     result = make()
     if key is not None and not g.get("timed"):
         if len(cache) >= CACHE_SIZE:

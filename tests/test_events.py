@@ -416,3 +416,13 @@ def test_admin_page_explains_a_bad_period(events_app, app_log):
     assert response.status_code == 400
     assert response.get_data(as_text=True) == ("since: 'last week' is neither a length of time (7d, 24h, 30m) "
                                                "nor a date (2024-05-01 or 2024-05-01T08:00)\n")
+
+
+def test_the_end_of_a_call_sees_a_transfer_written_a_moment_before(tmp_path):
+    log = EventLog(sqlite_url(tmp_path), SECRET, batch=60)  # the writer would wait a minute
+    log.record(SID, NUMBER, "call_started")
+    log.record(SID, NUMBER, "transfer_attempted", organisation="politie")
+    log.end(SID, NUMBER, "completed")
+    log.end(SID, NUMBER, "completed")  # Twilio repeats a callback it thinks was lost
+    assert [row.kind for row in rows(log)] == ["call_started", "transfer_attempted", "call_ended"]
+    log.stop()
