@@ -141,13 +141,19 @@ def parse_since(text: str, now: datetime) -> datetime:
 # -- the command line ---------------------------------------------------------
 
 
+def _moment(option: str, text: str, now: datetime | None) -> datetime | None:
+    """Read a --since or --older-than value; say what is wrong with it and return None if it is."""
+    try:
+        return parse_since(text, now or datetime.now().astimezone())
+    except ValueError as exc:
+        print(f"{option}: {exc}", file=sys.stderr)
+        return None
+
+
 def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetime | None = None) -> int:
     """`ivr report`: print the figures since a moment, as text or CSV."""
-    now = now or datetime.now().astimezone()
-    try:
-        moment = parse_since(since, now)
-    except ValueError as exc:
-        print(f"ivr report: --since: {exc}", file=sys.stderr)
+    moment = _moment("ivr report: --since", since, now)
+    if moment is None:
         return 2
     try:
         # Reading and deleting never hash: no secret is needed.
@@ -161,11 +167,8 @@ def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetim
 
 def run_purge(events_url: str, older_than: str, out: TextIO, now: datetime | None = None) -> int:
     """`ivr events purge`: delete the events older than a length of time or a date."""
-    now = now or datetime.now().astimezone()
-    try:
-        cutoff = parse_since(older_than, now)
-    except ValueError as exc:
-        print(f"ivr events purge: --older-than: {exc}", file=sys.stderr)
+    cutoff = _moment("ivr events purge: --older-than", older_than, now)
+    if cutoff is None:
         return 2
     try:
         removed = EventLog(events_url, b"").purge_before(cutoff)
