@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The call-event log in a temporary file: profiling must not fill a developer's instance/ log.
     events = tempfile.TemporaryDirectory(prefix="ivr-hotspots-")
-    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_EVENTS_BATCH": 0, "IVR_EVENTS_URL": f"sqlite:///{events.name}/events.sqlite3",
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_EVENTS_URL": f"sqlite:///{events.name}/events.sqlite3",
                       "IVR_EVENTS_SECRET": secrets.token_hex(32)})
     requests = [r for r, _, _ in calls.record(FlaskTransport(app), TOKEN, BASE)]
     prepared = environs(requests)

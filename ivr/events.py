@@ -22,7 +22,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g
 from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -275,10 +275,10 @@ bp.before_request(require_twilio_signature)
 @bp.post("/voice/status")
 def status():
     """Record the end of a call from Twilio's status callback."""
-    call_status = request.form.get("CallStatus", "")
-    call_sid = request.form.get("CallSid", "")
+    params = g.params  # parsed once, by the signature check
+    call_status, call_sid = params.get("CallStatus", ""), params.get("CallSid", "")
     if call_status in ENDED and call_sid:
-        current_app.extensions["ivr.events"].end(call_sid, request.form.get("From"), call_status)
+        current_app.extensions["ivr.events"].end(call_sid, params.get("From"), call_status)
     return "", 204
 
 

@@ -29,7 +29,15 @@ class Runtime:
     validator: RequestValidator
     version: str
     renderer: object | None = None
-    responses: dict = field(default_factory=dict)  # rendered answers, by what they depend on (see web.step)
+    responses: dict = field(default_factory=dict)  # rendered answers, by what they depend on (see web.answer_key)
+    likely: dict = field(default_factory=dict)  # the likely language of each calling code seen
+
+    def likely_language(self, country: int | None) -> str | None:
+        """Return the language a calling code suggests; asked on every request, worked out once per code."""
+        if country not in self.likely:
+            # Calling codes are a few hundred at most: the dictionary stays small.
+            self.likely[country] = self.flow.for_caller(country).likely_language()
+        return self.likely[country]
 
 
 def watched(config: Path, prompts: Path) -> list[Path]:

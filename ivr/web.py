@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from flask import Blueprint, Response, after_this_request, current_app, g, request, send_file, url_for
@@ -49,9 +50,10 @@ bp.before_request(require_twilio_signature)
 @bp.post("/voice")
 def incoming():
     """Answer a new call."""
-    flow = runtime().flow.for_caller(caller_country())
-    xml, _ = cached(("incoming", flow.likely_language()), lambda: (twiml(flow.incoming()), []))
-    record([("call_started", {})])
+    country = caller_country(g.params)
+    xml, found = cached(answer_key("", request.query_string, g.params, runtime()),
+                        lambda: (twiml(runtime().flow.for_caller(country).incoming()), [("call_started", {})]))
+    record(found)
     return Response(xml, mimetype="text/xml")
 
 
@@ -59,31 +61,41 @@ def incoming():
 @bp.post("/voice/<path:where>", merge_slashes=False)
 def step(where: str):
     """Answer one step of a call at the position encoded in the URL."""
-    try:
-        failures = int(request.args.get("n", "0"))
-    except ValueError:
-        failures = 0
-    silent = request.args.get("s") == "1"
-    pos = Position.parse(where, failures, silent)
+    params = g.params  # parsed once, by the signature check
     # .get(): a caller who stays silent sends no Digits at all.
-    digits = request.form.get("Digits", "").strip()[:1]
-    status = request.form.get("DialCallStatus", "")[:20]
-    speech = request.form.get("SpeechResult", "")[:500]
-    flow = runtime().flow.for_caller(caller_country())
+    digits = params.get("Digits", "").strip()[:1]
+    status = params.get("DialCallStatus", "")[:20]
+    speech = params.get("SpeechResult", "")[:500]
 
     def answer() -> tuple[str, list]:
+        try:
+            failures = int(request.args.get("n", "0"))
+        except ValueError:
+            failures = 0
+        pos = Position.parse(where, failures, request.args.get("s") == "1")
+        flow = runtime().flow.for_caller(caller_country(params))
         actions = flow.respond(pos, digits, status, speech)
         return twiml(actions), facts(flow, pos, digits, speech, status, actions)
 
-    # A response depends only on the URL, the key and the caller's likely language, unless it
-    # heard words (endless variety) or opening hours (the time) were consulted.
-    key = None if speech else (where, pos.failures if pos else 0, silent, digits, status, flow.likely_language())
-    xml, found = cached(key, answer)
+    xml, found = cached(answer_key(where, request.query_string, params, runtime()), answer)
     record(found)
     return Response(xml, mimetype="text/xml")
 
 
 CACHE_SIZE = 20_000
+
+
+def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) -> tuple | None:
+    """Return what an answer depends on: the URL, the key pressed or the transfer's outcome, the likely language.
+
+    None when it cannot be reused: words heard are endless in variety. (An answer that consulted
+    opening hours, the time, is not kept either: see cached().) ivr.answers looks answers up by the
+    same key before Flask is even reached.
+    """
+    if params.get("SpeechResult"):
+        return None
+    return (where, query, params.get("Digits", "").strip()[:1], params.get("DialCallStatus", "")[:20],
+            rt.likely_language(caller_country(params)))
 
 
 def cached(key, make):
@@ -92,7 +104,8 @@ def cached(key, make):
     hit = cache.get(key) if key is not None else None
     if hit is not None:  # one read: another thread may clear the cache in between
         return hit
-    result = make()
+    xml, found = make()
+    result = (xml.encode(), found)  # kept encoded: a hit is sent as it is
     if key is not None and not g.get("timed"):
         if len(cache) >= CACHE_SIZE:
             cache.clear()  # bounded: a flood of odd requests cannot grow it without end
@@ -109,22 +122,28 @@ def facts(flow, pos: Position | None, digits: str, speech: str, status: str, act
 
 def record(found: list[tuple[str, dict]]) -> None:
     """Write this step's events once the answer is on its way; the event log never fails a call."""
-    events = current_app.extensions.get("ivr.events")
+    write = event_writer(current_app.extensions.get("ivr.events"), g.params, found)
+    if write is not None:
+        # After the response: Twilio hears the TwiML without waiting for the database.
+        after_this_request(lambda response: (response.call_on_close(write), response)[1])
+
+
+def event_writer(events, params: dict[str, str], found: list[tuple[str, dict]]) -> Callable[[], None] | None:
+    """Return what writes a step's events for the call in params (None if there is nothing to write)."""
     if events is None or not found:
-        return
-    sid, caller = request.form.get("CallSid", ""), request.form.get("From")
+        return None
+    sid, caller = params.get("CallSid", ""), params.get("From")
 
     def write() -> None:
         for kind, fields in found:
             events.record(sid, caller, kind, **fields)
 
-    # After the response: Twilio hears the TwiML without waiting for the database.
-    after_this_request(lambda response: (response.call_on_close(write), response)[1])
+    return write
 
 
-def caller_country() -> int | None:
+def caller_country(params: dict[str, str]) -> int | None:
     """Return the country code of the caller's number: the number itself is neither kept nor logged."""
-    number = request.form.get("From", "").strip()
+    number = params.get("From", "").strip()
     if not number.startswith("+"):
         return None
     # The calling code is the shortest known prefix (codes are prefix-free): no full parse needed.
