@@ -13,6 +13,7 @@ from .security import Refusals
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the hotline app; refuse to start without a token or with an invalid configuration."""
     from . import events, live, web, websim
+    from .answers import CachedAnswers
 
     # static_folder=None: the simulator serves its own files, behind its own access rules.
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -38,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     live.init_app(app)
     app.extensions["ivr.refused"] = Refusals()  # on the app: it outlives configuration reloads
+    # Inside the proxy fix: the cache checks signatures against the public URL, as Flask does.
+    app.wsgi_app = CachedAnswers(app, app.wsgi_app)  # type: ignore[method-assign]
     hops = app.config["IVR_PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]

@@ -1,0 +1,128 @@
+"""A repeated step is answered from the answer cache before Flask, exactly as Flask answers it."""
+from __future__ import annotations
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from ivr import answers, create_app
+from tests.conftest import TOKEN
+
+STEP = "/voice/en/menu/main"
+PARAMS = {"CallSid": "CA-answers", "From": "+31612345678", "To": "+31850000000", "Digits": "2"}
+
+
+def sign(path: str, params: dict, token: str = TOKEN, algorithm: str | None = None) -> str:
+    return RequestValidator(token).compute_signature(f"http://localhost{path}", params, algorithm)
+
+
+@pytest.fixture
+def hotline(tmp_path):
+    """A fresh app (its own cache and event log) that counts the requests reaching Flask."""
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_EVENTS_BATCH": 0,
+                      "IVR_EVENTS_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}"})
+    app.reached = []
+    app.before_request(lambda: app.reached.append(__import__("flask").request.path))
+    return app
+
+
+def post(app, path: str, params: dict, signature: str | None = None, headers: dict | None = None):
+    signature = sign(path, params) if signature is None else signature
+    response = app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})})
+    response.close()  # as a server does once the answer is sent: the step's events are written then
+    return response
+
+
+def kinds(app) -> list[str]:
+    from sqlalchemy import select
+
+    from ivr.events import Event
+
+    with app.extensions["ivr.events"].engine.connect() as conn:
+        return [row.kind for row in conn.execute(select(Event.kind).order_by(Event.id))]
+
+
+def test_a_repeated_step_is_answered_before_flask_with_the_same_bytes(hotline):
+    first = post(hotline, STEP, PARAMS)
+    second = post(hotline, STEP, {**PARAMS, "CallSid": "CA-another"})
+    assert first.status_code == second.status_code == 200
+    assert hotline.reached == [STEP]  # the second never reached Flask
+    assert second.get_data() == first.get_data()
+    assert b'<Say language="en-GB"' in second.get_data()
+    assert second.headers["Content-Type"] == first.headers["Content-Type"] == "text/xml; charset=utf-8"
+    assert second.headers["Content-Length"] == str(len(first.get_data()))
+
+
+def test_a_step_answered_before_flask_records_its_events(hotline):
+    post(hotline, "/voice", PARAMS)
+    post(hotline, "/voice", {**PARAMS, "CallSid": "CA-second-call"})
+    post(hotline, "/voice/-/languages", {**PARAMS, "Digits": "2"})
+    post(hotline, "/voice/-/languages", {**PARAMS, "CallSid": "CA-second-call", "Digits": "2"})
+    assert hotline.reached == ["/voice", "/voice/-/languages"]
+    assert kinds(hotline) == ["call_started", "call_started", "language_chosen", "language_chosen"]
+
+
+@pytest.mark.parametrize("forgery", ["wrong token", "other digits", "none"])
+def test_a_forged_repeat_of_a_kept_answer_is_refused_by_flask_and_counted(hotline, forgery):
+    assert post(hotline, STEP, PARAMS).status_code == 200
+    before = hotline.extensions["ivr.refused"].count
+    signature = {"wrong token": sign(STEP, PARAMS, token="wrong"), "other digits": sign(STEP, PARAMS), "none": ""}[forgery]
+    params = {**PARAMS, "Digits": "3"} if forgery == "other digits" else PARAMS
+    response = post(hotline, STEP, params, signature=signature)
+    assert response.status_code == 403
+    assert hotline.reached == [STEP, STEP]
+    assert hotline.extensions["ivr.refused"].count == before + 1
+
+
+@pytest.mark.parametrize("path, expected", [("/voice/", 404), ("/voicemail", 404)])
+def test_paths_that_only_look_like_a_kept_one_go_to_flask(hotline, path, expected):
+    assert post(hotline, "/voice", PARAMS).status_code == 200  # kept under "/voice"
+    assert post(hotline, path, PARAMS).status_code == expected
+    assert hotline.reached[-1] == path
+
+
+def test_spoken_answers_are_never_kept(hotline):
+    spoken = {**PARAMS, "Digits": "", "SpeechResult": "police"}
+    post(hotline, STEP, spoken)
+    post(hotline, STEP, spoken)
+    assert hotline.reached == [STEP, STEP]
+
+
+def test_a_failure_of_the_answer_cache_lets_flask_answer(hotline, monkeypatch, caplog):
+    first = post(hotline, STEP, PARAMS)
+
+    def broken(body):
+        raise RuntimeError("broken parser")
+
+    monkeypatch.setattr(answers, "parse_form", broken)
+    second = post(hotline, STEP, PARAMS)
+    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert hotline.reached == [STEP, STEP]
+    assert "the answer cache failed; the request goes on to the app" in caplog.text
+
+
+def test_a_reloaded_configuration_starts_with_no_kept_answers(hotline):
+    post(hotline, STEP, PARAMS)
+    live = hotline.extensions["ivr.live"]
+    live.runtime = live.build()  # what a reload does
+    post(hotline, STEP, PARAMS)
+    assert hotline.reached == [STEP, STEP]
+
+
+@pytest.mark.parametrize("path", ["/voice", STEP])
+def test_a_webhook_signed_with_a_shared_key_is_accepted(hotline, path):
+    # Twilio names the algorithm in a header when a webhook is signed with a SharedKey (HMAC-SHA256).
+    settings = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"}
+    for _ in range(2):  # through Flask, then from the answer cache
+        assert post(hotline, path, PARAMS, sign(path, PARAMS, algorithm="HMAC_SHA256"), settings).status_code == 200
+    # The same signature without the header is a SHA-1 one, and wrong.
+    assert post(hotline, path, PARAMS, sign(path, PARAMS, algorithm="HMAC_SHA256")).status_code == 403
+    unknown = {"X-Twilio-Webhooks-Signature-Settings": "key=k,algorithm=HMAC_MD5"}
+    assert post(hotline, path, PARAMS, sign(path, PARAMS), unknown).status_code == 403
+
+
+def test_the_signed_url_is_the_one_requested_with_its_escapes(hotline):
+    # Twilio signs the URL it requested; werkzeug's request.url would unescape %69 and refuse it.
+    path = "/voice/en/menu/ma%69n"
+    response = hotline.test_client().post(path, data=PARAMS, headers={"X-Twilio-Signature": sign(path, PARAMS)})
+    assert response.status_code == 200
+    assert b"<Gather" in response.get_data()
