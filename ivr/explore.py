@@ -1,6 +1,7 @@
 """Walk every path of the call flow: every position, key, silence and transfer outcome."""
 from __future__ import annotations
 
+import functools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -34,13 +35,25 @@ def _walk_all(flow: CallFlow, found: Walk, langs: set[str] | None) -> None:
     countries: dict[str, int] = {}  # one country for each language a country code puts first
     for code in sorted({code for lang in flow.hotline.languages for code in lang.country_codes}):
         countries.setdefault(flow.for_caller(code).likely_language() or "", code)
-    _walk(flow.for_caller(None), found, langs, ["", *flow.codes])
+    _walk(remembering(flow.for_caller(None)), found, langs, ["", *flow.codes])
     for country in countries.values():
         # Another order changes only the words of the language pages: say each page once.
         caller = flow.for_caller(country)
         pages = [caller.incoming()] + [caller.visit(Position("languages", page=page)) for page in range(len(caller.language_pages()))]
         for actions in pages:
             _collect(actions, found, langs)
+
+
+def remembering(flow: CallFlow) -> CallFlow:
+    """Make flow work out each position's presentation, existence and choices once.
+
+    Within a walk the hours and the caller's country are fixed, so a visit depends on the position
+    alone; a large menu's positions are each reached from many others (every key, every failure):
+    8,544 positions were visited 72,342 times in a walk of 200 organisations.
+    """
+    for name in ("visit", "exists", "choices", "safe_ending"):
+        setattr(flow, name, functools.cache(getattr(flow, name)))
+    return flow
 
 
 def _collect(actions: list[Action], found: Walk, langs: set[str] | None) -> None:
@@ -61,8 +74,14 @@ def _walk(caller: CallFlow, found: Walk, langs: set[str] | None, failures: list[
 
     todo: deque[list[Action]] = deque([caller.incoming()])
     todo.extend(caller.failure(code) for code in failures if langs is None or not code or code in langs)
+    # A remembered visit comes back as the same list from every key that leads to it: it is looked
+    # at once. The lists are kept here, so that no id is reused by a later list.
+    looked: dict[int, list[Action]] = {}
     while todo:
         actions = todo.popleft()
+        if id(actions) in looked:
+            continue
+        looked[id(actions)] = actions
         _collect(actions, found, langs)
         for action in actions:
             if isinstance(action, Transfer):

@@ -60,3 +60,15 @@ def test_every_answer_of_every_path_waits_for_a_key_or_ends_deliberately():
             else:
                 # No prompt: a transfer, or a goodbye and a deliberate hang-up (the safe ending).
                 assert kinds[-1] == "Transfer" or kinds[-2:] == ["Pause", "Hangup"] and "Say" in kinds, (pos, kinds)
+
+
+def test_a_walk_that_remembers_visits_finds_what_a_plain_walk_finds(monkeypatch):
+    from ivr import explore
+
+    hotline, _ = check("config", offer=False)
+    remembered = walk(hotline)
+    monkeypatch.setattr(explore, "remembering", lambda flow: flow)
+    plain = walk(hotline)
+    assert remembered.texts == plain.texts and remembered.dialled == plain.dialled
+    assert remembered.positions == plain.positions
+    assert len(remembered.positions) > 500 and len(remembered.texts["fa"]) > 90
