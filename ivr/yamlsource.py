@@ -74,15 +74,12 @@ def read_yaml(file: Path, shown: str, source: Source) -> None:
         source.unreadable = True
         source.problems.append(Problem(Where(shown, 0), (), f"cannot be read: {exc}"))
         return
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
+        loader, node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         source.unreadable = True
         source.problems.append(_syntax_problem(exc, shown))
         return
-    finally:
-        loader.dispose()
     if node is None:
         return
     if not isinstance(node, yaml.MappingNode):
@@ -102,6 +99,25 @@ def read_yaml(file: Path, shown: str, source: Source) -> None:
             continue
         source.places[(key,)] = where
         source.data[key] = _build(loader, value_node, shown, (key,), source)
+
+
+def _compose(text: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
+    """Return a loader and the document's node tree, with the line of every node."""
+    # libyaml's parser (when PyYAML has it) builds the same nodes and marks several times faster on a
+    # large configuration; a file it refuses is parsed again by PyYAML's own, whose messages are the
+    # ones administrators read (tests/broken/ pins them).
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            loader = fast(text)
+            return loader, loader.get_single_node()
+        except yaml.MarkedYAMLError:
+            pass
+    loader = yaml.SafeLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, shown: str, path: Path_, source: Source) -> Any:

@@ -86,3 +86,16 @@ def test_one_broken_file_is_not_buried_under_its_consequences(tmp_path):
     _, problems = check(config)
     errors = [str(p) for p in problems if not p.warning]
     assert len(errors) == 1 and errors[0].startswith("config/organisations.yaml:")
+
+
+def test_libyaml_and_pyyaml_read_the_same_data_and_lines(monkeypatch):
+    import yaml
+
+    from ivr.config import read_source
+
+    assert hasattr(yaml, "CSafeLoader"), "PyYAML without libyaml: the fast parser is not being tested"
+    fast = read_source(Path("config"))
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    plain = read_source(Path("config"))
+    assert fast.data == plain.data and fast.places == plain.places and not fast.problems
+    assert len(fast.places) > 100
