@@ -57,8 +57,21 @@ KNOWN = {
         Language("ru", "ru-RU", "Polly.Tatyana", "ru-RU", "ru", "ru", (7, 375, 994, 995, 374, 996, 992)),
         Language("fr", "fr-FR", "Polly.Celine", "fr-FR", "fr", "fr-fr", (33, 225, 221, 237, 243, 224, 223, 226, 227, 228, 229, 509)),
         Language("es", "es-ES", "Polly.Conchita", "es-ES", "es", "es", (34, 52, 53, 54, 56, 57, 58, 51, 593, 591, 595, 598)),
+        # Polly's standard voices for these (Amazon's voice list; Twilio offers every one as Polly.<Name>).
+        Language("de", "de-DE", "Polly.Marlene", "de-DE", "de", "de", (49, 43, 41)),
+        Language("it", "it-IT", "Polly.Carla", "it-IT", "it", "it", (39,)),
+        Language("pt", "pt-PT", "Polly.Ines", "pt-PT", "pt", "pt", (351, 55, 244, 258, 238, 245, 239)),
+        Language("ro", "ro-RO", "Polly.Carmen", "ro-RO", "ro", "ro", (40, 373)),
+        Language("zh", "cmn-CN", "Polly.Zhiyu", "cmn-Hans-CN", "zh-CN", "cmn", (86,)),
+        Language("hi", "hi-IN", "Polly.Aditi", "hi-IN", "hi", "hi", (91,)),
+        # Google's standard voices, as Twilio names them (Google.<voice>).
+        Language("bg", "bg-BG", "Google.bg-BG-Standard-A", "bg-BG", "bg", "bg", (359,)),
+        Language("hu", "hu-HU", "Google.hu-HU-Standard-A", "hu-HU", "hu", "hu", (36,)),
         Language("fa", None, None, None, None, "fa", (98, 93, 992)),
         Language("ti", None, None, None, None, None, (291,)),
         Language("so", None, None, None, None, None, (252,)),
+        # No Twilio voice: offered once every prompt has audio (gTTS and espeak-ng build Amharic's).
+        Language("am", None, None, None, "am", "am", (251,)),
+        Language("ps", None, None, None, None, None, (93,)),
     )
 }
