@@ -34,9 +34,16 @@ function done(summary, latency, requests)
   local non2xx = 0
   for _, thread in ipairs(threads) do non2xx = non2xx + thread:get("bad") end
   local e = summary.errors
+  -- The latency distribution at every half percent, 99.9 and 100 (bench/load.py QUANTILES): the
+  -- short rounds of one level merge into one distribution.
+  local q = {}
+  for i = 1, 199 do q[#q + 1] = latency:percentile(i / 2) end
+  q[#q + 1] = latency:percentile(99.9)
+  q[#q + 1] = latency.max
   io.write(string.format(
     'BENCH {"requests": %d, "duration_us": %d, "bytes": %d, "non2xx": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d, ' ..
-    '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f, "quantiles": [%s]}\n',
     summary.requests, summary.duration, summary.bytes, non2xx, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, latency.mean,
+    table.concat(q, ",")))
 end

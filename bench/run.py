@@ -62,21 +62,30 @@ def record(server: Server, token: str) -> tuple[list[calls.Request], int]:
     return [request for request, _, _ in sent], round(statistics.mean(size for _, _, size in sent))
 
 
-def measure_load(servers: dict[str, Server], requests_file: Path, levels: list[int], seconds: float) -> dict[str, list[load.Result]]:
-    """Warm both servers up, then load them level by level, alternating which goes first."""
+def measure_load(servers: dict[str, Server], requests_file: Path, levels: list[int], seconds: float,
+                 rounds: int) -> dict[str, list[load.Result]]:
+    """Warm both servers up, then load them level by level in short rounds that alternate between them.
+
+    The machine is shared: its speed drifts over seconds. Interleaved rounds expose both servers to
+    the same drift; each level's rounds are then merged (requests over time, pooled percentiles).
+    """
     for server in servers.values():
         load.run(server.base_url, requests_file, 4, 2)
     results: dict[str, list[load.Result]] = {name: [] for name in servers}
-    for index, connections in enumerate(levels):
-        # Alternating spreads any drift of the machine (other processes) over both.
-        order = list(servers) if index % 2 == 0 else list(reversed(servers))
-        for name in order:
-            before = servers[name].cpu_seconds()
-            result = load.run(servers[name].base_url, requests_file, connections, seconds)
-            result = replace(result, cpu_ms=1000 * (servers[name].cpu_seconds() - before) / max(result.requests, 1))
+    for connections in levels:
+        runs: dict[str, list[load.Result]] = {name: [] for name in servers}
+        for index in range(rounds):
+            order = list(servers) if index % 2 == 0 else list(reversed(servers))
+            for name in order:
+                before = servers[name].cpu_seconds()
+                result = load.run(servers[name].base_url, requests_file, connections, seconds / rounds)
+                runs[name].append(replace(result, cpu_ms=1000 * (servers[name].cpu_seconds() - before) / max(result.requests, 1)))
+        for name in servers:
+            result = load.merge(runs[name])
             results[name].append(result)
             print(f"  {name:7} c={connections:<3} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                  f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms:.2f} ms/req  errors {result.errors}", flush=True)
+                  f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms:.2f} ms/req  errors {result.errors}  "
+                  f"(rounds: {', '.join(f'{r.rps:.0f}' for r in runs[name])} req/s)", flush=True)
     return results
 
 
@@ -126,11 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short run: 3 s per level, 3 start-up runs")
     parser.add_argument("--levels", default="1,4,16,64", help="connections per level (default: 1,4,16,64)")
     parser.add_argument("--seconds", type=float, help="seconds per level (default: 10, or 3 with --quick)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds per level (default: 5, or 3 with --quick)")
     parser.add_argument("--runs", type=int, help="runs per start-up measurement (default: 10, or 3 with --quick)")
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up measurements")
     args = parser.parse_args(argv)
     seconds = args.seconds or (3 if args.quick else 10)
     runs = args.runs or (3 if args.quick else 10)
+    rounds = args.rounds or (3 if args.quick else 5)
     levels = [int(n) for n in args.levels.split(",")]
     for tool in ("wrk", "hyperfine"):
         if not shutil.which(tool):
@@ -152,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
             servers["floor"].wait_ready()
             print(f"floor: a constant TwiML document of {size} bytes (the hotline's mean answer)")
             requests_file = load.write_requests(requests, work / "requests.lua")
-            print(f"load: wrk, 1 thread, {seconds:g} s per level, connections {args.levels}")
-            results = measure_load(servers, requests_file, levels, seconds)
+            print(f"load: wrk, 1 thread, {seconds:g} s per level and server in {rounds} alternating rounds, "
+                  f"connections {args.levels}")
+            results = measure_load(servers, requests_file, levels, seconds, rounds)
             memory = {name: server.rss_kib() for name, server in servers.items()}
             print(f"load average after: {os.getloadavg()[0]:.2f}")
         finally:
@@ -165,9 +177,14 @@ def main(argv: list[str] | None = None) -> int:
         times = None
         if not args.no_startup:
             generated = work / "generated"
-            data = genconfig.generate(generated, 200, genconfig.VOICED)
+            # Twenty languages: every one with a Twilio voice, then voiceless ones up to twenty. These are
+            # walked for audio at start-up and left out (a generated configuration has no recordings).
+            voiceless = [code for code in genconfig.KNOWN if code not in genconfig.VOICED]
+            languages = (genconfig.VOICED + voiceless)[:20]
+            data = genconfig.generate(generated, 200, languages)
             print(f"\nstart-up: {runs} runs each; generated config: {len(data['organisations'])} organisations, "
-                  f"{len(data['menus'])} menus, {len(data['languages'])} languages (all the table's voiced ones)")
+                  f"{len(data['menus'])} menus, {len(languages)} languages ({len([c for c in languages if c in voiceless])} "
+                  "of them without a Twilio voice or recordings, so walked and not offered)")
             times = startup.measure(generated, runs, env)
     return 0 if report(results, memory, times) else 1
 
