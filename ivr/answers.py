@@ -51,19 +51,23 @@ class CachedAnswers:
         # hotline makes are ASCII; a path Flask routes elsewhere ("/voice/status") is never kept.
         if (where and (not where.startswith("/") or where == "/")) or not where.isascii():
             return None
+        signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
+        if not signature:
+            return None  # Flask refuses it before reading anything
         length = environ.get("CONTENT_LENGTH", "")
-        if not length.isdigit() or int(length) > self.app.config["MAX_CONTENT_LENGTH"] or environ.get("HTTP_TRANSFER_ENCODING"):
+        # isascii: str.isdigit() also takes digits of other scripts, which int() reads.
+        if not (length.isascii() and length.isdigit()) or int(length) > self.app.config["MAX_CONTENT_LENGTH"] \
+                or environ.get("HTTP_TRANSFER_ENCODING"):
             return None  # Flask says 411 or 413
         if environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() != FORM:
             return None
         body = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = io.BytesIO(body)  # read again by Flask on a miss
         environ["CONTENT_LENGTH"] = str(len(body))
-        signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
         url = public_url(environ)
         rt = self.app.extensions["ivr.live"].current()
         form = parse_form(body)
-        if not signature or url is None or not signed(rt.validator, url, form, signature, signature_algorithm(environ)):
+        if url is None or not signed(rt.validator, url, form, signature, signature_algorithm(environ)):
             return None  # Flask refuses it (and counts it), or checks it the slow way
         params = first_values(form)
         key = answer_key(where.removeprefix("/"), environ.get("QUERY_STRING", "").encode("latin-1"), params, rt)

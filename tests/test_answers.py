@@ -126,3 +126,17 @@ def test_the_signed_url_is_the_one_requested_with_its_escapes(hotline):
     response = hotline.test_client().post(path, data=PARAMS, headers={"X-Twilio-Signature": sign(path, PARAMS)})
     assert response.status_code == 200
     assert b"<Gather" in response.get_data()
+
+
+@pytest.mark.parametrize("length", ["٣", "²", "-1", ""])
+def test_a_content_length_that_is_not_ascii_digits_goes_to_flask_untouched(hotline, length, caplog):
+    from werkzeug.test import EnvironBuilder
+
+    post(hotline, STEP, PARAMS)  # kept
+    environ = EnvironBuilder(path=STEP, method="POST", data=PARAMS, headers={"X-Twilio-Signature": sign(STEP, PARAMS)}).get_environ()
+    environ["CONTENT_LENGTH"] = length
+    layer = hotline.wsgi_app.app  # ProxyFix's inner app: the answer cache
+    assert isinstance(layer, answers.CachedAnswers)
+    assert layer.lookup(environ) is None
+    assert environ["CONTENT_LENGTH"] == length  # nothing was read or rewritten
+    assert "the answer cache failed" not in caplog.text
