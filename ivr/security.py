@@ -49,7 +49,7 @@ def require_twilio_signature() -> None:
             # The slow way, for what the quick one may read differently: a URL as werkzeug rebuilds it
             # (twilio's validate() also tries it with and without the port), a form as werkzeug parses it
             # (it also reads multipart forms, which Twilio never sends).
-            form = {name: values for name, values in request.form.lists()}
+            form = dict(request.form.lists())
             valid = validator.validate(request.url, request.form, signature, algorithm)
     except (TypeError, ValueError):  # a form part without a name, say: not Twilio's
         valid = False

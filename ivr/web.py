@@ -62,10 +62,7 @@ def incoming():
 def step(where: str):
     """Answer one step of a call at the position encoded in the URL."""
     params = g.params  # parsed once, by the signature check
-    # .get(): a caller who stays silent sends no Digits at all.
-    digits = params.get("Digits", "").strip()[:1]
-    status = params.get("DialCallStatus", "")[:20]
-    speech = params.get("SpeechResult", "")[:500]
+    digits, status, speech = step_input(params)
 
     def answer() -> tuple[str, list]:
         try:
@@ -85,6 +82,13 @@ def step(where: str):
 CACHE_SIZE = 20_000
 
 
+def step_input(params: dict[str, str]) -> tuple[str, str, str]:
+    """Return what the caller did in a step: the key pressed, the transfer's outcome, the words heard."""
+    # .get(): a caller who stays silent sends no Digits at all.
+    return (params.get("Digits", "").strip()[:1], params.get("DialCallStatus", "")[:20],
+            params.get("SpeechResult", "")[:500])
+
+
 def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) -> tuple | None:
     """Return what an answer depends on: the URL, the key pressed or the transfer's outcome, the likely language.
 
@@ -92,10 +96,10 @@ def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) ->
     opening hours, the time, is not kept either: see cached().) ivr.answers looks answers up by the
     same key before Flask is even reached.
     """
-    if params.get("SpeechResult"):
+    digits, status, speech = step_input(params)
+    if speech:
         return None
-    return (where, query, params.get("Digits", "").strip()[:1], params.get("DialCallStatus", "")[:20],
-            rt.likely_language(caller_country(params)))
+    return (where, query, digits, status, rt.likely_language(caller_country(params)))
 
 
 def cached(key, make):
