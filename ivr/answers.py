@@ -71,7 +71,7 @@ class CachedAnswers:
             return None  # Flask refuses it (and counts it), or checks it the slow way
         params = first_values(form)
         key = answer_key(where.removeprefix("/"), environ.get("QUERY_STRING", "").encode("latin-1"), params, rt)
-        hit = rt.responses.get(key) if key is not None else None
+        hit = rt.responses.get(key)
         if hit is None:
             return None
         body, found = hit

@@ -34,6 +34,7 @@ class CallFlow:
         self.emergency = hotline.settings.emergency
         self.codes = [lang.code for lang in hotline.languages]
         self.country: int | None = None
+        self._spoken: dict[tuple[str, str], list] = {}
 
     def for_caller(self, country: int | None) -> "CallFlow":
         """Return the flow for one request, knowing the country code of the caller's number (not the number)."""
@@ -325,15 +326,23 @@ class CallFlow:
             return self.emergency.key
         if pos.kind != "menu":
             return None
-        scores = []
-        for option in self.hotline.menus[pos.trail[-1]].options:
-            phrases = self.phrases(pos.lang, option) + [self.text(pos.lang, option.label)]
-            scores.append((max(_score(_words(p), heard) for p in phrases), option.key))
+        scores = [(max(_score(words, heard) for words in phrases), key)
+                  for phrases, key in self.spoken_options(pos.lang, pos.trail[-1])]
         scores.sort(reverse=True)
         best = scores[0][0] if scores else (0, 0, 0.0)
         if best[2] >= 0.5 and (len(scores) == 1 or best > scores[1][0]):
             return scores[0][1]
         return None
+
+    def spoken_options(self, lang: str, menu: str) -> list[tuple[list[list[str]], str]]:
+        """Return a menu's options as the words of each phrase that names them, and their keys."""
+        found = self._spoken.get((lang, menu))
+        if found is None:
+            # Worked out once per configuration (copies for callers share the dictionary).
+            found = [([_words(p) for p in self.phrases(lang, option) + [self.text(lang, option.label)]], option.key)
+                     for option in self.hotline.menus[menu].options]
+            self._spoken[(lang, menu)] = found
+        return found
 
     def phrases(self, lang: str, option) -> list[str]:
         """Return an option's keyword phrases in a language."""

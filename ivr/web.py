@@ -89,28 +89,32 @@ def step_input(params: dict[str, str]) -> tuple[str, str, str]:
             params.get("SpeechResult", "")[:500])
 
 
-def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) -> tuple | None:
+def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) -> tuple:
     """Return what an answer depends on: the URL, the key pressed or the transfer's outcome, the likely language.
 
-    None when it cannot be reused: words heard are endless in variety. (An answer that consulted
-    opening hours, the time, is not kept either: see cached().) ivr.answers looks answers up by the
-    same key before Flask is even reached.
+    Words heard are endless in variety, but the answer depends only on what they mean there: the
+    key they name, or nothing understood. (An answer that consulted opening hours, the time, is
+    not kept: see cached().) ivr.answers looks answers up by the same key before Flask is reached.
     """
     digits, status, speech = step_input(params)
-    if speech:
-        return None
-    return (where, query, digits, status, rt.likely_language(caller_country(params)))
+    key = (where, query, digits, status, rt.likely_language(caller_country(params)))
+    if speech and not digits:  # a key pressed wins over words heard, as in CallFlow.respond
+        pos = Position.parse(where)
+        # As CallFlow.respond: a position that no longer exists is answered whatever was said.
+        meaning = rt.flow.understand(pos, speech) if pos is not None and rt.flow.exists(pos) else None
+        key += ("heard", meaning)
+    return key
 
 
 def cached(key, make):
     """Return make()'s (xml, facts), remembered per runtime unless the answer consulted the clock."""
     cache = runtime().responses
-    hit = cache.get(key) if key is not None else None
+    hit = cache.get(key)
     if hit is not None:  # one read: another thread may clear the cache in between
         return hit
     xml, found = make()
     result = (xml.encode(), found)  # kept encoded: a hit is sent as it is
-    if key is not None and not g.get("timed"):
+    if not g.get("timed"):
         if len(cache) >= CACHE_SIZE:
             cache.clear()  # bounded: a flood of odd requests cannot grow it without end
         cache[key] = result

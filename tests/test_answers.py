@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from ivr import answers, create_app
@@ -80,11 +82,18 @@ def test_paths_that_only_look_like_a_kept_one_go_to_flask(hotline, path, expecte
     assert hotline.reached[-1] == path
 
 
-def test_spoken_answers_are_never_kept(hotline):
-    spoken = {**PARAMS, "Digits": "", "SpeechResult": "police"}
-    post(hotline, STEP, spoken)
-    post(hotline, STEP, spoken)
-    assert hotline.reached == [STEP, STEP]
+def test_a_spoken_answer_is_kept_by_what_it_means(hotline):
+    # Two ways of saying the option of key 4, then words that name no option.
+    said = [{**PARAMS, "Digits": "", "SpeechResult": words}
+            for words in ("police", "I want to go to the police please", "the weather is nice")]
+    answers = [post(hotline, STEP, params).get_data() for params in said + said]
+    assert hotline.reached == [STEP, STEP]  # only the first of each meaning reached Flask
+    assert answers[0] == answers[1] == answers[3] == answers[4]
+    assert answers[2] == answers[5] != answers[0]
+    # The same answer as the key it names, and the same events.
+    pressed = post(hotline, STEP, {**PARAMS, "Digits": "4"}).get_data()
+    assert pressed == answers[0]
+    assert kinds(hotline).count("option_chosen") == 5  # four spoken, one pressed; never the weather
 
 
 def test_a_failure_of_the_answer_cache_lets_flask_answer(hotline, monkeypatch, caplog):
@@ -140,3 +149,30 @@ def test_a_content_length_that_is_not_ascii_digits_goes_to_flask_untouched(hotli
     assert layer.lookup(environ) is None
     assert environ["CONTENT_LENGTH"] == length  # nothing was read or rewritten
     assert "the answer cache failed" not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory):
+    """One app for every example: its answer cache fills up as a server's does."""
+    path = tmp_path_factory.mktemp("kept") / "events.sqlite3"
+    return create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_EVENTS_BATCH": 0, "IVR_EVENTS_URL": f"sqlite:///{path}"})
+
+
+# Every word of the shipped keywords in English and Dutch, the emergency number, and words of no option.
+WORDS = ("violence home domestic child abuse veilig thuis sexual rape assault victim crime accident disaster police "
+         "press charges report health information zanzu doctor care medicine iom return family ukraine "
+         "slachtofferhulp talk help anonymous without my name go voluntary huiselijk geweld politie aangifte "
+         "gezondheid dokter 112 1 2 the a please weather").split()
+WHERES = [f"{lang}/menu/{trail}" for lang in ("en", "nl", "ar", "uk") for trail in ("main", "main/victims", "main/iom")]
+WHERES += ["en/menu/gone", "xx/menu/main", "en/menu/victims", "en/org/police/main", "en/dialled/police/main", "-/languages"]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(where=st.sampled_from(WHERES), said=st.lists(st.sampled_from(WORDS), max_size=6).map(" ".join) | st.text(max_size=40),
+       query=st.sampled_from(["", "?n=1", "?s=1", "?n=2"]))
+def test_a_kept_answer_to_words_is_the_answer_they_would_get_fresh(kept, where, said, query):
+    path = f"/voice/{where}{query}"
+    params = {**PARAMS, "Digits": "", "SpeechResult": said}
+    answer = post(kept, path, params).get_data()  # kept, from an earlier example of the same meaning, or not
+    kept.extensions["ivr.live"].current().responses.clear()
+    assert post(kept, path, params).get_data() == answer

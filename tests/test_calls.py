@@ -284,9 +284,11 @@ def test_answers_are_remembered_but_not_those_that_depend_on_the_clock(app, clie
     first = signed_post(client, "/voice/en/menu/main", {"Digits": "4"}).get_data(as_text=True)
     assert len(runtime.responses) == 1
     assert signed_post(client, "/voice/en/menu/main", {"Digits": "4"}).get_data(as_text=True) == first
-    # A spoken answer is never remembered: there is no end to what people say.
-    signed_post(client, "/voice/en/menu/main", {"SpeechResult": "police"})
-    assert len(runtime.responses) == 1
+    # There is no end to what people say: a spoken answer is remembered by what it means there.
+    assert signed_post(client, "/voice/en/menu/main", {"SpeechResult": "police"}).get_data(as_text=True) == first
+    assert signed_post(client, "/voice/en/menu/main", {"SpeechResult": "the police, please"}).get_data(as_text=True) == first
+    signed_post(client, "/voice/en/menu/main", {"SpeechResult": "the weather"})
+    assert len(runtime.responses) == 3  # key 4 pressed, key 4 said, nothing understood
 
 
 @pytest.mark.parametrize("key", ["1", "2", "5", "#"])
