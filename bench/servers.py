@@ -50,7 +50,7 @@ class Server:
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         self.env = env
         self.log = (work / f"{name}.log").open("w")
-        # The access log goes to stdout as in production; nobody reads it, so it is thrown away.
+        # stdout, as in production (the Procfile asks for no access log: it would be thrown away).
         self.process = subprocess.Popen(["bash", "-c", f"exec {self.command}"], cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=self.log)
 
