@@ -69,11 +69,12 @@ class EventLog:
 
     def __init__(self, url: str, secret: bytes, batch: float = 0.0):
         self.secret = secret
+        self._mac = hmac.new(secret, digestmod=hashlib.sha256)
         self.failures = 0
         # batch > 0: events wait (at most that many seconds) and are written together by a
         # thread of this process, off the webhooks' path; flush() writes what waits.
         self.batch = batch
-        self._pending: list[dict] = []
+        self._pending: list[tuple] = []  # steps: (moment, CallSid, caller, events)
         self._lock = threading.Lock()
         self._writing = threading.Lock()
         self._stopping = threading.Event()
@@ -102,7 +103,9 @@ class EventLog:
 
     def keyed(self, purpose: str, value: str) -> str:
         """Return a keyed hash: the same value gives the same hash, and without the secret nothing can be read back."""
-        return hmac.new(self.secret, f"{purpose}\0{value}".encode(), hashlib.sha256).hexdigest()[:32]
+        mac = self._mac.copy()  # HMAC-SHA256 with the key already set up: the same as hmac.new(secret, ...)
+        mac.update(f"{purpose}\0{value}".encode())
+        return mac.hexdigest()[:32]
 
     def caller_hash(self, caller: str | None) -> str | None:
         """Return the caller's hash, or None for a withheld number."""
@@ -114,41 +117,64 @@ class EventLog:
     def record(self, call_sid: str, caller: str | None, kind: str, *, lang: str = "", menu: str = "",
                organisation: str = "", outcome: str = "", at: datetime | None = None, now: bool = False) -> None:
         """Write one event; never raise."""
+        fields = {"lang": lang, "menu": menu, "organisation": organisation, "outcome": outcome}
+        self.record_step(call_sid, caller, [(kind, fields)], at=at, now=now)
+
+    def record_step(self, call_sid: str, caller: str | None, events: list[tuple[str, dict[str, str]]], *,
+                    at: datetime | None = None, now: bool = False) -> None:
+        """Write the events of one step of a call, as step_events gives them (kind, fields); never raise."""
         try:
-            if kind not in KINDS:
-                raise ValueError(f"unknown kind of event {kind!r}")
-            row = {"at": utc(at), "call_hash": self.keyed("call", call_sid), "caller_hash": self.caller_hash(caller),
-                   "kind": kind, "lang": lang[:LABEL], "menu": menu[:LABEL], "organisation": organisation[:LABEL],
-                   "outcome": outcome[:32]}
+            unknown = [kind for kind, _ in events if kind not in KINDS]
+            if unknown:
+                raise ValueError(f"unknown kind of event {unknown[0]!r}")
+            step = (utc(at), call_sid, caller, events)
             if self.batch and not now:
+                # Hashed with the rest of the batch by the writer: a number waits in this process's
+                # memory for at most a batch, as it did in the request, and never reaches a disk or log.
                 with self._lock:
-                    self._pending.append(row)
+                    self._pending.append(step)
                 self._start_writer()
                 return
-            self._write([row])
+            self._write([step])
         except Exception as exc:  # a lost event must never cost a caller their call
-            self.failures += 1
-            log.error("call event %s not recorded (%d lost in this process): %s", kind, self.failures, reason(exc))
+            self.failures += len(events)
+            log.error("call event %s not recorded (%d lost in this process): %s",
+                      ", ".join(kind for kind, _ in events), self.failures, reason(exc))
 
-    def _write(self, rows: list[dict]) -> None:
+    def rows(self, steps: list[tuple]) -> list[dict]:
+        """Turn steps (moment, CallSid, caller, events) into rows: the CallSid and number hashed once a step."""
+        out = []
+        for at, call_sid, caller, events in steps:
+            call_hash, caller_hash = self.keyed("call", call_sid), self.caller_hash(caller)
+            for kind, fields in events:
+                out.append({"at": at, "call_hash": call_hash, "caller_hash": caller_hash, "kind": kind,
+                            "lang": fields.get("lang", "")[:LABEL], "menu": fields.get("menu", "")[:LABEL],
+                            "organisation": fields.get("organisation", "")[:LABEL],
+                            "outcome": fields.get("outcome", "")[:32]})
+        return out
+
+    def _write(self, steps: list[tuple]) -> None:
         if not self.ready:
             self.create_tables()
-        with self.engine.begin() as conn:
-            conn.execute(insert(Event), rows)
+        rows = self.rows(steps)
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(Event), rows)
 
     def flush(self) -> None:
         """Write the events that wait (after any write already under way); never raise."""
         # The write lock spans taking and writing: whoever flushes next sees the rows in the database.
         with self._writing:
             with self._lock:
-                rows, self._pending = self._pending, []
-            if not rows:
+                steps, self._pending = self._pending, []
+            if not steps:
                 return
             try:
-                self._write(rows)
+                self._write(steps)
             except Exception as exc:
-                self.failures += len(rows)
-                log.error("%d call events not recorded (%d lost in this process): %s", len(rows), self.failures, reason(exc))
+                lost = sum(len(events) for *_, events in steps)
+                self.failures += lost
+                log.error("%d call events not recorded (%d lost in this process): %s", lost, self.failures, reason(exc))
 
     def _start_writer(self) -> None:
         # One writer per process, started where the events are (a forked worker has none yet).

@@ -141,12 +141,7 @@ def event_writer(events, params: dict[str, str], found: list[tuple[str, dict]]) 
     if events is None or not found:
         return None
     sid, caller = params.get("CallSid", ""), params.get("From")
-
-    def write() -> None:
-        for kind, fields in found:
-            events.record(sid, caller, kind, **fields)
-
-    return write
+    return lambda: events.record_step(sid, caller, found)
 
 
 def caller_country(params: dict[str, str]) -> int | None:
