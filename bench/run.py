@@ -85,7 +85,8 @@ def measure_load(servers: dict[str, Server], requests_file: Path, levels: list[i
             results[name].append(result)
             print(f"  {name:7} c={connections:<3} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
                   f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms:.2f} ms/req  errors {result.errors}  "
-                  f"(rounds: {', '.join(f'{r.rps:.0f}' for r in runs[name])} req/s)", flush=True)
+                  f"(rounds: {', '.join(f'{r.rps:.0f}' for r in runs[name])} req/s; "
+                  f"p99 {', '.join(f'{r.p99_ms:.1f}' for r in runs[name])} ms)", flush=True)
     return results
 
 
