@@ -45,3 +45,16 @@ def test_one_round_merges_into_itself():
     single = run(1000, 2.0, lambda share: 0.5 + 10 * share)
     merged = load.merge([single])
     assert (merged.p50_ms, merged.p95_ms, merged.p99_ms) == (single.p50_ms, single.p95_ms, single.p99_ms)
+
+
+def test_p99_is_judged_and_named_only_at_the_levels_where_the_floor_meets_it():
+    import run as bench_run
+
+    def level(connections: int, p99_ms: float) -> load.Result:
+        return load.Result(connections, 1000.0, 1.0, 2.0, p99_ms, 0, 1000)
+
+    ours = [level(1, 30.0), level(4, 7.0), level(16, 27.0)]
+    floor = [level(1, 26.0), level(4, 5.0), level(16, 24.0)]
+    judged = {name: (values, ok) for name, values, ok in bench_run.verdicts(ours, floor)}
+    assert judged["p99 < 25 ms (where the floor's is)"] == ([(4, 7.0), (16, 27.0)], False)
+    assert judged["errors = 0"] == ([(1, 0), (4, 0), (16, 0)], True)
