@@ -125,7 +125,8 @@ def report(results: dict[str, list[load.Result]], memory: dict[str, list[int]], 
     print()
     passed = True
     for target, values, ok in verdicts(ours, floor):
-        levels = ", ".join(f"{v:.2f} at c={c}" if isinstance(v, float) else f"{v} at c={c}" for c, v in values)
+        levels = ", ".join(f"{v:.2f} at c={c}" if isinstance(v, float) else f"{v} at c={c}" for c, v in values) \
+            or "no level to judge"
         print(f"{'PASS' if ok else 'FAIL'}  {target}: {levels}")
         passed &= ok
     return passed

@@ -42,6 +42,8 @@ WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"}
 # Long enough for any language code, menu or organisation name (URL parts are at most 64).
 LABEL = 64
 MIN_SECRET = 32
+# Steps a process keeps waiting for the database at most (minutes of a busy line's events).
+MAX_PENDING = 50_000
 
 
 class Base(DeclarativeBase):
@@ -132,7 +134,12 @@ class EventLog:
                 # Hashed with the rest of the batch by the writer: a number waits in this process's
                 # memory for at most a batch, as it did in the request, and never reaches a disk or log.
                 with self._lock:
-                    self._pending.append(step)
+                    # Bounded: a database that hangs must not make the process keep numbers without end.
+                    full = len(self._pending) >= MAX_PENDING
+                    if not full:
+                        self._pending.append(step)
+                if full:
+                    raise RuntimeError(f"{MAX_PENDING} steps are waiting for the database already")
                 self._start_writer()
                 return
             self._write([step])
@@ -145,7 +152,13 @@ class EventLog:
         """Turn steps (moment, CallSid, caller, events) into rows: the CallSid and number hashed once a step."""
         out = []
         for at, call_sid, caller, events in steps:
-            call_hash, caller_hash = self.keyed("call", call_sid), self.caller_hash(caller)
+            try:
+                call_hash, caller_hash = self.keyed("call", call_sid), self.caller_hash(caller)
+            except Exception as exc:  # one odd step costs its own events, not its batch's
+                self.failures += len(events)
+                log.error("call event %s not recorded (%d lost in this process): %s",
+                          ", ".join(kind for kind, _ in events), self.failures, reason(exc))
+                continue
             for kind, fields in events:
                 out.append({"at": at, "call_hash": call_hash, "caller_hash": caller_hash, "kind": kind,
                             "lang": fields.get("lang", "")[:LABEL], "menu": fields.get("menu", "")[:LABEL],

@@ -426,3 +426,25 @@ def test_the_end_of_a_call_sees_a_transfer_written_a_moment_before(tmp_path):
     log.end(SID, NUMBER, "completed")  # Twilio repeats a callback it thinks was lost
     assert [row.kind for row in rows(log)] == ["call_started", "transfer_attempted", "call_ended"]
     log.stop()
+
+
+def test_a_database_that_does_not_keep_up_makes_events_drop_not_pile_up(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(events, "MAX_PENDING", 3)
+    log = EventLog(sqlite_url(tmp_path), SECRET, batch=60)  # the writer waits a minute: nothing is written
+    for n in range(5):
+        log.record(f"CA{n}", NUMBER, "call_started")
+    assert log.failures == 2 and len(log._pending) == 3
+    assert "call event call_started not recorded (2 lost in this process): RuntimeError: 3 steps are waiting" in caplog.text
+    log.flush()
+    assert len(rows(log)) == 3
+
+
+def test_a_step_that_cannot_be_hashed_loses_only_its_own_events(tmp_path, monkeypatch, caplog):
+    log = EventLog(sqlite_url(tmp_path), SECRET, batch=60)
+    keyed = log.keyed
+    monkeypatch.setattr(log, "keyed", lambda purpose, value: keyed(purpose, value) if value != "CA-odd" else 1 / 0)
+    for sid in ("CA-1", "CA-odd", "CA-2"):
+        log.record_step(sid, NUMBER, [("call_started", {}), ("language_chosen", {"lang": "nl", "menu": "main"})])
+    log.flush()
+    assert len(rows(log)) == 4 and log.failures == 2
+    assert "call event call_started, language_chosen not recorded (2 lost in this process): ZeroDivisionError" in caplog.text

@@ -38,17 +38,35 @@ class Postgres:
 
     def __init__(self):
         self.bin = server_programs()
-        self.folder = Path(tempfile.mkdtemp(prefix="ivr-postgres-"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        # PostgreSQL refuses to run as root: as root, run it as the user the Debian package made.
+        # PostgreSQL refuses to run as root: as root, run it as the user the Debian package made, in
+        # a folder that user can reach (not one under a private TMPDIR).
         self.user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.user:
-            shutil.chown(self.folder, "postgres")
+        self.folder = Path(tempfile.mkdtemp(prefix="ivr-postgres-", dir="/tmp" if self.user else None))
         self.data = self.folder / "data"
-        self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        self.start()
+        self.port = 0
+        try:
+            if self.user:
+                shutil.chown(self.folder, "postgres")
+            self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+            for attempt in range(3):  # a free port can be taken by another process before the server binds it
+                self.port = free_port()
+                try:
+                    self.start()
+                    break
+                except subprocess.CalledProcessError:
+                    if attempt == 2:
+                        raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop the server if it runs, and remove its folder."""
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def run(self, program: str, *args: str) -> None:
         subprocess.run(self.user + [str(self.bin / program), *args], check=True, capture_output=True, timeout=120)
@@ -66,14 +84,17 @@ class Postgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def postgres():
     server = Postgres()
     yield server
-    try:
-        server.stop()
-    finally:
-        shutil.rmtree(server.folder, ignore_errors=True)
+    server.close()
 
 
 @pytest.fixture
