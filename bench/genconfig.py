@@ -18,6 +18,7 @@ MAX_OPTIONS = 8  # keys 1-8: 9, 0 and * are reserved on every menu
 # Only languages in the table can be configured, and only those with a Twilio voice are offered
 # without recorded prompts for every text; a generated configuration has no recordings.
 VOICED = [code for code, lang in KNOWN.items() if lang.say_language]
+VOICELESS = [code for code in KNOWN if code not in VOICED]  # offered only with recordings
 
 
 def split(items: list, parts: int) -> list[list]:
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genconfig: only {len(languages)} languages can be offered without recordings ({', '.join(languages)}); using those",
               file=sys.stderr)
     if args.voiceless:
-        languages += [code for code in KNOWN if code not in VOICED]
+        languages += VOICELESS
     data = generate(args.folder, args.organisations, languages)
     print(f"wrote {args.folder}: {args.organisations} organisations, {len(data['menus'])} menus, {len(languages)} languages")
     return 0

@@ -83,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'request kind':18} {'n':>3} {'ours µs':>8} {'floor µs':>8}")
     for kind, micro in sorted(ours.items(), key=lambda i: -i[1]):
         print(f"{kind:18} {counts[kind]:3} {micro:8.0f} {base[kind]:8.0f}")
-    mean = sum(ours[k] * n for k, n in counts.items()) / len(prepared)
-    print(f"{'mix (weighted)':18} {len(prepared):3} {mean:8.0f} {statistics.mean(base.values()):8.0f}\n")
+    def mix(micro: dict[str, float]) -> float:
+        return sum(micro[k] * n for k, n in counts.items()) / len(prepared)
+
+    print(f"{'mix (weighted)':18} {len(prepared):3} {mix(ours):8.0f} {mix(base):8.0f}\n")
 
     profiler = cProfile.Profile()
     profiler.enable()

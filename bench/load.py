@@ -39,8 +39,9 @@ def write_requests(requests: list[Request], path: Path) -> Path:
 
 def run(base_url: str, requests_file: Path, connections: int, seconds: float) -> Result:
     """Replay the requests at a concurrency for a while; one wrk thread leaves a core to the servers."""
+    # wrk takes whole seconds only; the rates come from the time it reports.
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(SCRIPT),
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(SCRIPT),
          base_url, "--", str(requests_file)],
         capture_output=True, text=True, check=True,
     ).stdout

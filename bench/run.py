@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,9 +56,7 @@ def record(server: Server, token: str) -> tuple[list[calls.Request], int]:
     failed = [(r.path, status) for r, status, _ in sent if status != 200]
     if failed:
         sys.exit(f"bench: the hotline refused recorded requests: {failed[:5]}")
-    counts: dict[str, int] = {}
-    for request, _, _ in sent:
-        counts[calls.kind(request)] = counts.get(calls.kind(request), 0) + 1
+    counts = Counter(calls.kind(request) for request, _, _ in sent)
     print(f"recorded {len(sent)} requests of {len(calls.CALLS)} calls: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda i: -i[1])))
     return [request for request, _, _ in sent], round(statistics.mean(size for _, _, size in sent))
 
@@ -182,11 +181,10 @@ def main(argv: list[str] | None = None) -> int:
             generated = work / "generated"
             # Twenty languages: every one with a Twilio voice, then voiceless ones up to twenty. These are
             # walked for audio at start-up and left out (a generated configuration has no recordings).
-            voiceless = [code for code in genconfig.KNOWN if code not in genconfig.VOICED]
-            languages = (genconfig.VOICED + voiceless)[:20]
+            languages = (genconfig.VOICED + genconfig.VOICELESS)[:20]
             data = genconfig.generate(generated, 200, languages)
             print(f"\nstart-up: {runs} runs each; generated config: {len(data['organisations'])} organisations, "
-                  f"{len(data['menus'])} menus, {len(languages)} languages ({len([c for c in languages if c in voiceless])} "
+                  f"{len(data['menus'])} menus, {len(languages)} languages ({len([c for c in languages if c in genconfig.VOICELESS])} "
                   "of them without a Twilio voice or recordings, so walked and not offered)")
             times = startup.measure(generated, runs, env)
     return 0 if report(results, memory, times) else 1

@@ -83,14 +83,15 @@ class Server:
             if self.process.poll() is not None:
                 sys.exit(f"bench: the {self.name} server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                urllib.request.urlopen(self.base_url + "/bench-ready", timeout=2)
+                urllib.request.urlopen(self.base_url + "/bench-ready", timeout=2).close()
             except urllib.error.HTTPError:
-                # Any HTTP answer (404, 405) means a worker is serving; the others are forked by now
-                # and finish loading the app during the warm-up.
-                if len(self.workers()) >= self.expected_workers():
-                    return
+                pass  # any HTTP answer (404, 405) means a worker is serving
             except OSError:
-                pass
+                time.sleep(0.2)
+                continue
+            # The other workers are forked by now and finish loading the app during the warm-up.
+            if len(self.workers()) >= self.expected_workers():
+                return
             time.sleep(0.2)
         sys.exit(f"bench: the {self.name} server is not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
