@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from textwrap import shorten
 from typing import TextIO
 
-
 from .actions import Position
 from .config import Hotline
 from .flow import LANGUAGE_MENU, CallFlow
@@ -109,7 +108,6 @@ def _confirm(hotline: Hotline, simulator: Simulator, report: Report) -> None:
 def _language_keys(found: dict[Position, Keys], codes: list[str], start: str) -> dict[str, Keys]:
     """Return each language's own keys: those that lead to its start menu."""
     return {code: found[Position("menu", code, (start,))] for code in codes}
-
 
 
 def print_report(report: Report, out: TextIO | None = None) -> int:

@@ -175,4 +175,3 @@ def missing(hotline: Hotline, texts: dict[str, set[str]], library: PromptLibrary
         if gaps:
             out[lang.code] = gaps
     return out
-

@@ -48,7 +48,6 @@ class PromptLibrary:
         recorded = self._recorded.get((lang, prompt_name(lang, text)))
         return recorded or (self._files.get((lang, text)) if built else None)
 
-
     def words_for_url(self, url: str) -> tuple[str, str] | None:
         """Return (lang, text) of the prompt a <Play> URL points at (served here or from a CDN)."""
         path = urlsplit(url).path

@@ -173,4 +173,3 @@ class Menu(Strict):
 
     prompt: Text | None = None
     options: list[Option] = Field(min_length=1)
-

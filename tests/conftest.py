@@ -1,12 +1,21 @@
 """Fixtures: the app with the shipped configuration, and a simulated caller."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from ivr import create_app
 from ivr.simulator import FlaskTransport, Simulator
 
 TOKEN = "test-auth-token"
+
+
+def free_port() -> int:
+    """Return a TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)

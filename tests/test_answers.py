@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
@@ -23,7 +24,7 @@ def hotline(tmp_path):
     app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_EVENTS_BATCH": 0,
                       "IVR_EVENTS_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}"})
     app.reached = []
-    app.before_request(lambda: app.reached.append(__import__("flask").request.path))
+    app.before_request(lambda: app.reached.append(request.path))
     return app
 
 
@@ -120,9 +121,9 @@ def test_a_reloaded_configuration_starts_with_no_kept_answers(hotline):
 @pytest.mark.parametrize("path", ["/voice", STEP])
 def test_a_webhook_signed_with_a_shared_key_is_accepted(hotline, path):
     # Twilio names the algorithm in a header when a webhook is signed with a SharedKey (HMAC-SHA256).
-    settings = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"}
+    shared_key = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"}
     for _ in range(2):  # through Flask, then from the answer cache
-        assert post(hotline, path, PARAMS, sign(path, PARAMS, algorithm="HMAC_SHA256"), settings).status_code == 200
+        assert post(hotline, path, PARAMS, sign(path, PARAMS, algorithm="HMAC_SHA256"), shared_key).status_code == 200
     # The same signature without the header is a SHA-1 one, and wrong.
     assert post(hotline, path, PARAMS, sign(path, PARAMS, algorithm="HMAC_SHA256")).status_code == 403
     unknown = {"X-Twilio-Webhooks-Signature-Settings": "key=k,algorithm=HMAC_MD5"}

@@ -6,12 +6,12 @@ import logging
 import multiprocessing
 import sqlite3
 import stat
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
-from twilio.request_validator import RequestValidator
 
 from ivr import create_app, events
 from ivr.actions import Position
@@ -19,6 +19,7 @@ from ivr.events import Event, EventLog, database_url, events_secret, events_url,
 from ivr.flow import CallFlow
 
 from .conftest import TOKEN
+from .test_security import signed_post
 
 SECRET = b"a-test-secret-of-at-least-32-bytes!"
 NUMBER = "+31612345678"
@@ -66,8 +67,9 @@ class Twilio:
 
     def status(self, call_status: str, sid: str = SID, signed: bool = True):
         params = {"CallSid": sid, "From": NUMBER, "To": "+31850000000", "CallStatus": call_status, "CallDuration": "42"}
-        signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/status", params)
-        return self.client.post("/voice/status", data=params, headers={"X-Twilio-Signature": signature} if signed else {})
+        if not signed:
+            return self.client.post("/voice/status", data=params)
+        return signed_post(self.client, "/voice/status", params)
 
 
 @pytest.fixture
@@ -255,8 +257,6 @@ def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monke
 
 
 def test_batched_events_are_written_by_the_writer_and_at_exit(tmp_path):
-    import time
-
     log = EventLog(sqlite_url(tmp_path), SECRET, batch=0.05)
     for n in range(50):
         log.record(f"CA{n}", NUMBER, "call_started")

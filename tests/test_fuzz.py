@@ -223,23 +223,23 @@ def test_forged_requests_are_refused_before_any_work(shipped, tripwires, data, f
     hit = data if isinstance(data, Hit) else data.draw(hits(shipped.names), label="request")
     assume(routed(shipped.app, hit))
     tripwires.clear()
-    cache = dict(getattr(shipped.app.extensions["ivr"], "responses", {}))
+    cache = dict(shipped.app.extensions["ivr"].responses)
     response, _ = shipped.send(hit, shipped.twilio.signature(hit, forgery, junk))
     assert response.status_code in ({403, 413} if shipped.oversized(hit) else {403})
     assert tripwires == []
-    assert dict(getattr(shipped.app.extensions["ivr"], "responses", {})) == cache, "a forged request changed the answer cache"
+    assert dict(shipped.app.extensions["ivr"].responses) == cache, "a forged request changed the answer cache"
     assert not shipped.crashes.take()
 
 
 def test_refused_signatures_are_counted_in_healthz(shipped):
-    """PROPOSED, not wired yet: a per-process count of refused requests, reported by /healthz as refused_signatures.
+    """A per-process count of refused requests, reported by /healthz as refused_signatures.
 
     The count lives in app.extensions["ivr.refused"] (the app's, not a Runtime's: it survives configuration
     reloads); ivr.security.require_twilio_signature adds one before abort(403).
     """
     client = shipped.app.test_client()
     before = client.get("/healthz").get_json()
-    assert "refused_signatures" in before, "/healthz does not report refused_signatures yet"
+    assert "refused_signatures" in before, "/healthz does not report refused_signatures"
     hit = Hit("/voice/en/menu/main", (("Digits", "1"),))
     for forgery in FORGERIES:
         assert shipped.twilio.send(hit, shipped.twilio.signature(hit, forgery, "junk"))[0].status_code == 403

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,13 +13,9 @@ from pathlib import Path
 
 from ivr.simulator import HttpTransport, Simulator
 
+from .conftest import free_port
+
 TOKEN = "no-event-lost-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_four_workers_record_every_event(tmp_path):

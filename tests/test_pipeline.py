@@ -194,7 +194,7 @@ def test_a_file_put_there_by_hand_is_never_removed(small):
     espeak_build(config, prompts)
     stranger = prompts / "en" / "my-recording.mp3"
     stranger.write_bytes(MP3)
-    todo, result = espeak_build(config, prompts)
+    todo, _ = espeak_build(config, prompts)
     assert todo.orphans == [] and stranger.exists()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -17,6 +16,7 @@ from ivr import create_app
 from ivr.events import Event
 from ivr.report import report
 
+from .conftest import free_port
 from .test_events import NUMBER_FORMS, SECRET
 from .test_security import signed_post
 
@@ -82,12 +82,6 @@ class Postgres:
         """Return the URL as Heroku writes DATABASE_URL (postgres://), for a database made now."""
         self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database)
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
