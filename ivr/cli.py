@@ -58,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     purge = ev_actions.add_parser("purge", help="delete the events older than the retention limit")
     purge.add_argument("--older-than", metavar="AGE", help="a length of time (90d) or a date (2024-05-01) (default: $IVR_EVENTS_RETENTION_DAYS days, 90)")
 
+    fb = commands.add_parser("fallback", help="a static TwiML document for the number's fallback URL, for when the hotline is down")
+    fb.add_argument("action", choices=("build",), help="build: write the document and the audio it plays")
+    fb.add_argument("--out", default="fallback", metavar="DIR", help="the folder to write into (default: ./fallback)")
+    fb.add_argument("--base-url", default="", metavar="URL",
+                    help="the public https:// URL of that folder once uploaded, for absolute audio URLs (default: relative to the document)")
+
     args = parser.parse_args(argv)
     folder = config_dir(args.config)
     prompts = Path(args.prompts or os.environ.get("IVR_PROMPTS") or PROMPTS_DIR)
@@ -68,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_simulate(args, folder, prompts)
         if args.command == "prompts":
             return run_prompts(args, folder, prompts)
+        if args.command == "fallback":
+            return run_fallback(args, folder, prompts)
         if args.command == "graph":
             return run_graph(args, folder, prompts)
         if args.command == "report":
@@ -235,6 +243,41 @@ def run_graph(args, folder: Path, prompts: Path) -> int:
         print(f"ivr graph: '{args.lang}' is not an offered language ({', '.join(l.code for l in hotline.languages)})", file=sys.stderr)
         return 2
     print((dot if args.format == "dot" else mermaid)(hotline, args.lang), end="")
+    return 0
+
+
+def run_fallback(args, folder: Path, prompts: Path) -> int:
+    """Write the fallback document of a valid configuration, and say what it tells and what to do next."""
+    from urllib.parse import urlsplit
+
+    from .fallback import AUDIO_DIR, TooLarge, build, write
+
+    base = urlsplit(args.base_url)
+    if args.base_url and (base.scheme not in ("https", "http") or not base.netloc):
+        print(f"ivr fallback: --base-url must be an absolute URL (https://…), got {args.base_url!r}", file=sys.stderr)
+        return 2
+    library = PromptLibrary(prompts)
+    hotline, problems = check(folder, library)
+    if hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("ivr fallback: the configuration is invalid (see above); nothing was written", file=sys.stderr)
+        return 1
+    try:
+        fallback = build(hotline, library, args.base_url)
+    except TooLarge as exc:
+        print(f"ivr fallback: {exc}; nothing was written", file=sys.stderr)
+        return 1
+    document, *audio = write(fallback, library, Path(args.out))
+    print(f"wrote {document} ({len(fallback.xml)} bytes)")
+    print(f"the 112 instruction and the fallback number are told in: {', '.join(fallback.told)}")
+    for code, why in fallback.left_out.items():
+        print(f"left out: {code}: {why}")
+    for item in fallback.skipped:
+        print(f"not told in {item.lang}, no audio: {item.text}")
+    print(f"copied {_count(len(audio), 'audio file')}" + (f" into {Path(args.out) / AUDIO_DIR}/" if audio else ""))
+    print(f"next: upload {document.parent}/ to a static host; in the Twilio console set the number's "
+          f"'Primary handler fails' to the document's URL, method GET")
     return 0
 
 
