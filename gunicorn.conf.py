@@ -6,6 +6,26 @@ import sys
 # default: 5 ms). See post_worker_init.
 SWITCH_INTERVAL = 0.0005
 
+# Threads, not one process per connection: a slow or hostile client holds a thread while it dribbles
+# its request, and for ten seconds at most (ivr/worker.py), never a whole worker (with sync workers,
+# two slow connections stopped the hotline). A worker's main thread accepts connections and keeps
+# idle ones; its threads read and answer.
+worker_class = "ivr.worker.HotlineWorker"
+threads = 64
+
+# The app is built once, in the master, before the workers fork: a worker that starts (or restarts
+# after a crash, kill -9 or a timeout) never loads the configuration from disk to boot, so an
+# invalid file can never stop it from booting, and the master never exits because of one.
+preload_app = True
+
+
+def post_fork(server, worker):
+    """Bring a new worker's configuration up to date: the master loaded it when it started."""
+    app = getattr(server.app, "callable", None)  # the preloaded app (None without preload_app)
+    live = getattr(app, "extensions", {}).get("ivr.live")
+    if live is not None:
+        live.refresh()  # never raises: a worker always boots
+
 
 def post_worker_init(worker):
     """Keep the loaded app out of the garbage collector's sight; let a request take the interpreter back sooner.

@@ -11,7 +11,7 @@ from .security import Refusals
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the hotline app; refuse to start without a token or with an invalid configuration."""
+    """Build the hotline app; refuse to start without a token, or with an invalid configuration and no valid copy kept."""
     from . import events, live, web, websim
     from .answers import CachedAnswers
 
@@ -29,6 +29,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         # Seconds between looks for changed configuration files (0: never reload).
         IVR_RELOAD_INTERVAL=float(os.environ.get("IVR_RELOAD_INTERVAL", "2")),
+        # Where the last configuration found valid is kept, for workers that start while the files are not.
+        IVR_LAST_GOOD=os.environ.get("IVR_LAST_GOOD") or os.path.join(app.instance_path, "last-good"),
     )
     if test_config:
         app.config.update(test_config)

@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from .config import ConfigError, config_dir, load
 from .flow import CallFlow
+from .lastgood import LastGood
 from .prompts import MANIFEST, RECORDED, PromptLibrary
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,14 @@ class Runtime:
 
 def watched(config: Path, prompts: Path) -> list[Path]:
     """Return every file whose change changes what callers hear."""
-    files = list(config.glob("*.yaml")) + list(config.glob("locales/*/LC_MESSAGES/*.po"))
+    files = [*config.glob("*.yaml"), *config.glob("*.yml"), *config.glob("locales/*/LC_MESSAGES/*.po")]
     files += [prompts / MANIFEST] + list((prompts / RECORDED).glob("*/*"))
     return sorted(f for f in files if f.is_file())
+
+
+def config_files(config: Path, files: list[Path]) -> list[Path]:
+    """Return the watched files that belong to the configuration folder (not the audio)."""
+    return [f for f in files if f.is_relative_to(config)]
 
 
 def stamp(files: list[Path]) -> tuple:
@@ -59,11 +65,15 @@ def stamp(files: list[Path]) -> tuple:
     return tuple(out)
 
 
-def version_of(files: list[Path]) -> str:
-    """Return the configuration's version: a hash of what the files say."""
+def version_of(config: Path, prompts: Path, files: list[Path]) -> str:
+    """Return the configuration's version: a hash of what the files say, named below their folders.
+
+    Names are relative, so that a kept copy of the configuration (ivr.lastgood) has the version of the original.
+    """
     digest = hashlib.sha256()
     for file in files:
-        digest.update(str(file.name).encode() + b"\0")
+        name = file.relative_to(config if file.is_relative_to(config) else prompts)
+        digest.update(str(name).encode() + b"\0")
         try:
             digest.update(file.read_bytes())
         except OSError:
@@ -72,19 +82,36 @@ def version_of(files: list[Path]) -> str:
 
 
 class Live:
-    """Hold the current Runtime; look for changed files at most every `interval` seconds."""
+    """Hold the current Runtime; look for changed files at most every `interval` seconds.
 
-    def __init__(self, app: Flask, build: Callable[[], Runtime], interval: float):
+    What is served never depends on the files on disk being valid: a refused change keeps the
+    runtime in use, and a worker that starts while the files are invalid serves the last valid
+    copy kept on disk (ivr.lastgood), or one a sibling worker has kept since.
+    """
+
+    def __init__(self, app: Flask, build: Callable[[Path], Runtime], interval: float):
         self.app = app
         self.build = build
         self.interval = interval
         self.config = config_dir(app.config["IVR_CONFIG"])
         self.prompts = Path(app.config["IVR_PROMPTS"])
-        self.error: str | None = None
+        self.keep = LastGood(Path(app.config["IVR_LAST_GOOD"]), self.config)
+        self.error: str | None = None  # why the files on disk are not what is served
         self._lock = threading.Lock()
-        self._stamp = stamp(watched(self.config, self.prompts))
         self._checked = time.monotonic()
-        self.runtime = build()  # an invalid configuration at start-up: the server refuses to start
+        files = watched(self.config, self.prompts)
+        self._stamp = stamp(files)
+        seen = time.time_ns()
+        try:
+            self.runtime = build(self.config)
+        except Exception as exc:
+            kept = self.keep.current()
+            if kept is None:
+                raise  # nothing valid was ever served from this folder: the server refuses to start
+            self.runtime = build(kept)
+            self.refused(exc)
+        else:
+            self.save(files, self.runtime, seen)
 
     def current(self) -> Runtime:
         """Return the runtime for this request; look for changed files now and then, in the background."""
@@ -99,44 +126,82 @@ class Live:
                 log.error("cannot look for configuration changes now: %s", exc)
         return self.runtime
 
+    def refresh(self) -> None:
+        """Bring the runtime up to date now (a worker forked from a master loaded long ago); never raise."""
+        with self._lock:
+            try:
+                self.reload_if_changed()
+            except Exception:
+                log.exception("could not look for configuration changes; still serving version %s", self.runtime.version)
+
     def _look(self) -> None:
         try:
             self.reload_if_changed()
+        except Exception:  # a thread's error would be printed and forgotten: say what is served
+            log.exception("could not look for configuration changes; still serving version %s", self.runtime.version)
         finally:
             self._lock.release()
 
     def reload_if_changed(self) -> None:
+        """Serve the files on disk if they changed and are valid; else the newest valid copy kept."""
         files = watched(self.config, self.prompts)
         new_stamp = stamp(files)
-        if new_stamp == self._stamp:
+        if new_stamp != self._stamp:
+            seen = time.time_ns()
+            try:
+                runtime = self.build(self.config)
+            except Exception as exc:  # whatever went wrong, a caller must never meet it
+                self._stamp = new_stamp
+                self.refused(exc)
+            else:
+                if stamp(watched(self.config, self.prompts)) != new_stamp:
+                    return  # edited while it was loading: what was loaded may be a mix; look again
+                self._stamp = new_stamp
+                self.save(files, runtime, seen)
+                self.swap(runtime)
+                self.error = None
+                return
+        if self.error is not None:
+            self.follow_kept()
+
+    def refused(self, exc: Exception) -> None:
+        """Keep serving the last good menu: calls go on; the administrator reads why."""
+        self.error = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+        log.error("configuration change refused, still serving version %s:\n%s", self.runtime.version, self.error)
+
+    def follow_kept(self) -> None:
+        """Serve the newest valid copy when another worker kept one newer than ours (while the files are invalid)."""
+        version = self.keep.version()
+        kept = self.keep.current()
+        if version is None or kept is None or version == self.runtime.version:
             return
-        self._stamp = new_stamp
+        self.swap(self.build(kept))
+
+    def save(self, files: list[Path], runtime: Runtime, seen: int) -> None:
+        """Keep a copy of valid files for workers that start while the files on disk are not."""
         try:
-            runtime = self.build()
-        except Exception as exc:  # whatever went wrong, a caller must never meet it
-            # Keep serving the last good menu: calls go on; the administrator reads why.
-            self.error = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
-            log.error("configuration change refused, still serving version %s:\n%s", self.runtime.version, self.error)
-            return
+            self.keep.save(self.config, config_files(self.config, files), runtime.version, seen)
+        except OSError as exc:  # a full or read-only disk costs the copy, never the reload
+            log.error("cannot keep a copy of the valid configuration in %s: %s", self.keep.directory, exc)
+
+    def swap(self, runtime: Runtime) -> None:
         if runtime.version != self.runtime.version:
             log.info("configuration reloaded: version %s replaces %s", runtime.version, self.runtime.version)
         self.runtime = runtime  # one assignment: requests see the old or the new, never a mix
         self.app.extensions["ivr"] = runtime
-        self.error = None
 
 
-def build_runtime(app: Flask) -> Runtime:
-    """Load and check the configuration and prompts into a Runtime (ConfigError if invalid)."""
-    config = config_dir(app.config["IVR_CONFIG"])
+def build_runtime(app: Flask, config: Path) -> Runtime:
+    """Load and check a configuration folder and the prompts into a Runtime (ConfigError if invalid)."""
     prompts = PromptLibrary(Path(app.config["IVR_PROMPTS"]))
-    version = version_of(watched(config, prompts.directory))
+    version = version_of(config, prompts.directory, watched(config, prompts.directory))
     hotline = load(config, prompts)
     return Runtime(hotline, CallFlow(hotline), prompts, RequestValidator(app.config["TWILIO_AUTH_TOKEN"]), version)
 
 
 def init_app(app: Flask) -> None:
     """Load the configuration, and check for changes before each request."""
-    live = Live(app, lambda: build_runtime(app), app.config["IVR_RELOAD_INTERVAL"])
+    live = Live(app, lambda folder: build_runtime(app, folder), app.config["IVR_RELOAD_INTERVAL"])
     app.extensions["ivr.live"] = live
     app.extensions["ivr"] = live.runtime
 

@@ -102,13 +102,16 @@ class FlaskTransport:
 
 
 class HttpTransport:
-    """Send requests over HTTP to a running hotline."""
+    """Send requests over HTTP to a running hotline; give up after `timeout` seconds, as Twilio does after 15."""
+
+    def __init__(self, timeout: float = 15):
+        self.timeout = timeout
 
     def post(self, url, params, headers):
         body = urllib.parse.urlencode(params).encode()
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=15) as response:  # Twilio's own limit
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode(errors="replace")

@@ -20,11 +20,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session", autouse=True)
 def events_in_a_temporary_folder(tmp_path_factory):
-    """Keep every test app's call events, and their secret, out of the instance folder."""
+    """Keep every test app's call events, their secret and its kept configurations out of the instance folder."""
     folder = tmp_path_factory.mktemp("events")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("IVR_EVENTS_URL", f"sqlite:///{folder / 'events.sqlite3'}")
         patch.setenv("IVR_EVENTS_SECRET", "test-secret-" + "x" * 32)
+        patch.setenv("IVR_LAST_GOOD", str(tmp_path_factory.mktemp("last-good")))
         yield
 
 

@@ -113,7 +113,7 @@ def test_a_failure_of_the_answer_cache_lets_flask_answer(hotline, monkeypatch, c
 def test_a_reloaded_configuration_starts_with_no_kept_answers(hotline):
     post(hotline, STEP, PARAMS)
     live = hotline.extensions["ivr.live"]
-    live.runtime = live.build()  # what a reload does
+    live.runtime = live.build(live.config)  # what a reload does
     post(hotline, STEP, PARAMS)
     assert hotline.reached == [STEP, STEP]
 
