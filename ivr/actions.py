@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 # What Twilio reports of a transfer (DialCallStatus).
 OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
 KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled")
+PART_LENGTH = 64  # the longest part of a position's path: a menu's or an organisation's id (checked by the schema)
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,19 @@ class Position:
             page, rest = int(rest[0]), []
         return cls(kind, lang, tuple(rest), org, max(0, min(failures, 99)), silent, min(page, 99))
 
+    @staticmethod
+    def language_of(path: str) -> str:
+        """Return the language code a path starts with, even a path that is no longer a position ("" if none)."""
+        first = next((p for p in path.split("/") if p), "-")
+        return "" if first == "-" or not _safe(first) else first
+
     def at(self, kind: str, **changes) -> "Position":
         """Return another position of the same call, with counters reset."""
         return replace(self, **{"kind": kind, "failures": 0, "silent": False, **changes})
 
 
 def _safe(part: str) -> bool:
-    return re.fullmatch(r"[A-Za-z0-9_-]{1,64}", part) is not None
+    return len(part) <= PART_LENGTH and re.fullmatch(r"[A-Za-z0-9_-]+", part) is not None
 
 
 @dataclass(frozen=True)

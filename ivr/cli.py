@@ -94,8 +94,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_check(folder: Path, prompts: Path) -> int:
+    from .release import problems as release_problems
+
     library = PromptLibrary(prompts)
     hotline, problems = check(folder, library)
+    if hotline is not None:
+        # Every document a caller can get, made and measured: what the running server refuses too.
+        problems += release_problems(hotline, library)
+        hotline = None if any(not p.warning for p in problems) else hotline
     for line in table_problems(folder):
         print(line)
     for problem in problems:

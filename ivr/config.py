@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ValidationError
 
 from . import phrases
-from .catalogs import SOURCE_LANGUAGE, Catalogs, catalog_path, placeholders, read_catalog
+from .catalogs import MAX_TEXT, SOURCE_LANGUAGE, Catalogs, catalog_path, placeholder_problem, placeholders, read_catalog
 from .languages import KNOWN, Language
-from .schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, is_id
-from .yamlsource import Path_, Problem, Source, Where, dotted, read_yaml
+from .schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, id_problem
+from .yamlsource import Budget, Path_, Problem, Source, Where, dotted, nearest, read_yaml
 
 if TYPE_CHECKING:
     from .prompts import PromptLibrary
@@ -49,10 +49,15 @@ class Hotline:
     catalogs: Catalogs
     directory: Path
     warnings: tuple[Problem, ...] = ()
+    places: dict[Path_, Where] = field(default_factory=dict, repr=False)  # file and line of every value
 
     def language(self, code: str) -> Language | None:
         """Return an offered language by code."""
         return next((lang for lang in self.languages if lang.code == code), None)
+
+    def problem(self, path: Path_, message: str, warning: bool = False) -> Problem:
+        """Return a problem found in the checked hotline, placed where path is written."""
+        return Problem(nearest(self.places, path), tuple(path), message, warning)
 
 
 def config_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -106,8 +111,9 @@ def read_source(folder: Path) -> Source:
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not files:
         source.problems.append(Problem(Where(str(folder), 0), (), "no configuration files (*.yaml) found here"))
+    budget = Budget()  # the limits are the configuration's, over all its files
     for file in files:
-        read_yaml(file, shown_name(file, folder), source)
+        read_yaml(file, shown_name(file, folder), source, budget)
     return source
 
 
@@ -122,7 +128,7 @@ def _suggest_language(word: str) -> str:
     if not close:
         try:
             code = Locale.parse(str(word).replace("-", "_")).language
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnknownLocaleError):  # 'xx' is no locale at all
             code = ""
         return f" Did you mean '{code}'?" if code in KNOWN else ""
     return f" Did you mean '{names[close[0]]}'?"
@@ -227,7 +233,7 @@ class _Checker:
         catalogs = self.catalogs(languages)
         if settings is None or None in organisations.values() or None in menus.values():
             return None
-        return Hotline(settings, languages, organisations, menus, catalogs, self.folder)
+        return Hotline(settings, languages, organisations, menus, catalogs, self.folder, places=self.source.places)
 
     def offer(self, hotline: Hotline, prompts: "PromptLibrary") -> Hotline | None:
         """Offer a language without a Twilio voice only where every one of its prompts has audio."""
@@ -300,8 +306,9 @@ class _Checker:
         out = {}
         for key, value in data.items():
             path = (name, key)
-            if not is_id(key):
-                self.add(path, f"'{key}' is not a valid id: use lower-case letters, digits and _ (like 'veilig_thuis')")
+            problem = id_problem(key)
+            if problem:
+                self.add(path, problem)
             out[key] = self.model(cls, value, path)
         return out
 
@@ -488,6 +495,7 @@ class _Checker:
         locales = self.folder / "locales"
         needed = list(yaml_texts(self.source.data))
         translations: dict[str, dict[str, str]] = {}
+        budget = Budget()
         for lang in languages:
             path = catalog_path(locales, lang.code)
             shown = shown_name(path, self.folder)
@@ -495,32 +503,47 @@ class _Checker:
                 if lang.code != SOURCE_LANGUAGE:
                     self.add(("languages", self.language_index[lang.code]), f"language '{lang.code}' has no catalog {shown}. Create it with: ivr translations update")
                 continue
-            try:
-                texts, lines = read_catalog(path)
-            except Exception as exc:  # babel raises several kinds on a broken PO file
-                self.source.problems.append(Problem(Where(shown, getattr(exc, "lineno", 0) or 0), (), f"cannot be read as a PO catalog: {exc}"))
+            texts, lines, unreadable = read_catalog(path, shown, budget)
+            if unreadable:
+                self.source.problems += unreadable
                 continue
             translations[lang.code] = texts
-            if lang.code == SOURCE_LANGUAGE:
-                continue
-            missing = [(msgid, path_) for msgid, path_ in needed if not texts.get(msgid)]
-            missing += [(msgid, None) for msgid in phrases.ALL if not texts.get(msgid)]
-            if len(missing) > MISSING_LISTED:
-                # A new catalog: one line, not a line per text.
-                self.add(("languages", self.language_index[lang.code]),
-                         f"language '{lang.code}' has no translation for {len(missing)} of {len(needed) + len(phrases.ALL)} texts in {shown}. "
-                         "Translate them ('ivr translations status' counts them; a PO editor lists the empty entries).")
-                missing = []
-            for msgid, path_ in missing:
-                if path_ is not None:
-                    self.add(path_, f"no {lang.code} translation in {shown} for \"{_short(msgid)}\". Run 'ivr translations update' and translate it.")
-                else:
-                    self.source.problems.append(Problem(Where(shown, lines.get(msgid, 0)), (), f"no {lang.code} translation for \"{_short(msgid)}\". Run 'ivr translations update' and translate it."))
+            if lang.code != SOURCE_LANGUAGE:
+                self.missing_translations(lang, texts, lines, needed, shown)
+            # The source language's catalog is checked too: its entries are spoken when present.
             for msgid, text in texts.items():
-                if placeholders(text) != placeholders(msgid):
-                    self.source.problems.append(Problem(Where(shown, lines[msgid]), (),
-                        f"the translation of \"{_short(msgid)}\" must use the placeholders {' '.join(sorted(placeholders(msgid))) or 'none'}, not {' '.join(sorted(placeholders(text))) or 'none'}"))
+                problem = self.translation_problem(msgid, text)
+                if problem:
+                    self.source.problems.append(Problem(Where(shown, lines[msgid]), (), f"the translation of \"{_short(msgid)}\" {problem}"))
         return Catalogs(translations)
+
+    def missing_translations(self, lang: Language, texts: dict[str, str], lines: dict[str, int],
+                             needed: list[tuple[str, Path_]], shown: str) -> None:
+        missing = [(msgid, path_) for msgid, path_ in needed if not texts.get(msgid)]
+        missing += [(msgid, None) for msgid in phrases.ALL if not texts.get(msgid)]
+        if len(missing) > MISSING_LISTED:
+            # A new catalog: one line, not a line per text.
+            self.add(("languages", self.language_index[lang.code]),
+                     f"language '{lang.code}' has no translation for {len(missing)} of {len(needed) + len(phrases.ALL)} texts in {shown}. "
+                     "Translate them ('ivr translations status' counts them; a PO editor lists the empty entries).")
+            missing = []
+        for msgid, path_ in missing:
+            if path_ is not None:
+                self.add(path_, f"no {lang.code} translation in {shown} for \"{_short(msgid)}\". Run 'ivr translations update' and translate it.")
+            else:
+                self.source.problems.append(Problem(Where(shown, lines.get(msgid, 0)), (), f"no {lang.code} translation for \"{_short(msgid)}\". Run 'ivr translations update' and translate it."))
+
+    @staticmethod
+    def translation_problem(msgid: str, text: str) -> str | None:
+        """Say what would break a call in a translation: its placeholders, its length, a character no voice can read."""
+        problem = placeholder_problem(text)
+        if problem:
+            return problem
+        if placeholders(text) != placeholders(msgid):
+            return f"must use the placeholders {' '.join(sorted(placeholders(msgid))) or 'none'}, not {' '.join(sorted(placeholders(text))) or 'none'}"
+        if len(text) > MAX_TEXT:
+            return f"is {len(text):,} characters long: a voice reads at most {MAX_TEXT:,} at once. Shorten it."
+        return None
 
 
 def yaml_texts(data: dict[str, Any]) -> Iterator[tuple[str, Path_]]:

@@ -53,21 +53,45 @@ class CallFlow:
         intro += [self.speak(lang, self.settings.welcome) for lang in langs]
         return self.ask(LANGUAGE_MENU, intro + self.language_choices(0), danger=False)
 
-    def respond(self, pos: Position | None, digits: str = "", dial_status: str = "", speech: str = "") -> list[Action]:
-        """Answer a request at pos: a key, a spoken answer, a silence, a transfer outcome or a first visit."""
+    def respond(self, pos: Position | None, digits: str = "", dial_status: str = "", speech: str = "",
+                lang: str = "") -> list[Action]:
+        """Answer a request at pos: a key, a spoken answer, a silence, a transfer outcome or a first visit.
+
+        lang: the language a path that is no position (pos None) started with.
+        """
+        key = self.meaning(pos, digits, speech)
         if pos is None or not self.exists(pos):
-            # A stale or mangled URL (say, the menu changed mid-call): start again, safely.
-            return self.visit(LANGUAGE_MENU)
+            # A stale or mangled URL (say, the menu changed mid-call): the caller keeps their language,
+            # and the emergency key still gives the way to 112.
+            return self.restart(pos.lang if pos is not None else lang, key)
         if pos.kind in ("dialled", "emergency_dialled"):
             return self.dialled(pos, dial_status)
-        if digits:
-            return self.answer(pos, digits[:1])
-        if speech:
-            key = self.understand(pos, speech)
-            return self.answer(pos, key) if key else self.fail(pos, P.NO_INPUT)
-        if pos.silent:
+        if key:
+            return self.answer(pos, key)
+        if speech or pos.silent:
             return self.fail(pos, P.NO_INPUT)
         return self.visit(pos)
+
+    def meaning(self, pos: Position | None, digits: str, speech: str) -> str | None:
+        """Return the key a step's input names: the key pressed, else what a spoken answer names there.
+
+        The one reading of a step's input: the answer, its cache key and its events all use it.
+        """
+        if digits:
+            return digits[:1]
+        if not speech:
+            return None
+        if pos is None or not self.exists(pos):
+            return self.emergency.key if self.heard_emergency(speech) else None
+        return self.understand(pos, speech)
+
+    def restart(self, lang: str, key: str | None) -> list[Action]:
+        """Answer at a position that no longer exists: the emergency key, else the top menu of the caller's language."""
+        lang = lang if lang in self.codes else ""
+        start = (self.settings.start_menu,)
+        if key == self.emergency.key:
+            return self.visit(Position("emergency", lang, start if lang else ()))
+        return self.visit(Position("menu", lang, start) if lang else LANGUAGE_MENU)
 
     def failure(self, lang: str) -> list[Action]:
         """Apologise after an error on our side and give the way to 112."""
@@ -322,7 +346,7 @@ class CallFlow:
         beats "health"); a tie means nothing was understood.
         """
         heard = _words(speech)
-        if self.emergency.number.e164 in "".join(heard):
+        if self.heard_emergency(speech, heard):
             return self.emergency.key
         if pos.kind != "menu":
             return None
@@ -333,6 +357,10 @@ class CallFlow:
         if best[2] >= 0.5 and (len(scores) == 1 or best > scores[1][0]):
             return scores[0][1]
         return None
+
+    def heard_emergency(self, speech: str, heard: list[str] | None = None) -> bool:
+        """Tell whether the emergency number was said (its digits, in words recognised as digits)."""
+        return self.emergency.number.e164 in "".join(heard if heard is not None else _words(speech))
 
     def spoken_options(self, lang: str, menu: str) -> list[tuple[list[list[str]], str]]:
         """Return a menu's options as the words of each phrase that names them, and their keys."""

@@ -13,9 +13,12 @@ from flask import Flask, g
 from twilio.request_validator import RequestValidator
 
 from .config import ConfigError, config_dir, load
+from .actions import Say
 from .flow import CallFlow
+from . import release
 from .lastgood import LastGood
 from .prompts import MANIFEST, RECORDED, PromptLibrary
+from .twiml import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ class Runtime:
     prompts: PromptLibrary
     validator: RequestValidator
     version: str
+    last_resort: bytes = b""  # the apology and the way to 112, made when loaded: for when even the apology fails
     renderer: object | None = None
     responses: dict = field(default_factory=dict)  # rendered answers, by what they depend on (see web.answer_key)
     likely: dict = field(default_factory=dict)  # the likely language of each calling code seen
@@ -196,7 +200,18 @@ def build_runtime(app: Flask, config: Path) -> Runtime:
     prompts = PromptLibrary(Path(app.config["IVR_PROMPTS"]))
     version = version_of(config, prompts.directory, watched(config, prompts.directory))
     hotline = load(config, prompts)
-    return Runtime(hotline, CallFlow(hotline), prompts, RequestValidator(app.config["TWILIO_AUTH_TOKEN"]), version)
+    refused = release.problems(hotline, prompts)  # what `ivr check` refuses, a running server refuses too
+    if refused:
+        raise ConfigError(refused)
+    flow = CallFlow(hotline)
+    return Runtime(hotline, flow, prompts, RequestValidator(app.config["TWILIO_AUTH_TOKEN"]), version,
+                   last_resort=last_resort(hotline, flow))
+
+
+def last_resort(hotline, flow: CallFlow) -> bytes:
+    """Render the apology and the way to 112 with Twilio's voices only: no audio file, no URL, nothing to fail later."""
+    voiced = [a for a in flow.failure("") if not isinstance(a, Say) or hotline.language(a.lang).say_language]
+    return str(Renderer(hotline.languages, lambda _: "", lambda _: None).render(voiced)).encode()
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, create_model, model_validator
 from .config import _Checker, _suggest
 from .schema import KEYS, PhoneNumber, Strict
 from .simulator import OUTCOMES, SILENCE, Call, Simulator
-from .yamlsource import Path_, Problem, Source, Where, _build, _syntax_problem
+from .yamlsource import Path_, Problem, Source, TooMuch, Where, _syntax_problem, parse_document
 
 DEFAULT_CALLER = "+31612345678"  # a Dutch mobile: the language menu in its usual order
 ENDINGS = ("hangup", "the caller hung up")
@@ -97,20 +97,22 @@ def read(file: Path) -> tuple[list[tuple[Path_, Any]], Source]:
     except (OSError, UnicodeDecodeError) as exc:
         source.problems.append(Problem(Where(shown, 0), (), f"cannot be read: {exc}"))
         return [], source
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        if not isinstance(node, yaml.MappingNode):
-            line, what = (node.start_mark.line + 1, "is not a mapping") if node else (1, "is empty")
-            source.problems.append(Problem(Where(shown, line), (), f"{what}: write one scenario (name:, keys:, expect:) or a list of them under 'scenarios:'"))
-            return [], source
-        source.places[()] = Where(shown, node.start_mark.line + 1)
-        data = _build(loader, node, shown, (), source)
+        parsed = parse_document(text, shown)
     except yaml.MarkedYAMLError as exc:
         source.problems.append(_syntax(exc, shown, text))
         return [], source
-    finally:
-        loader.dispose()
+    except TooMuch as exc:
+        source.problems.append(Problem(Where(shown, exc.line), (), str(exc)))
+        return [], source
+    if parsed is None or not parsed.mapping:
+        line, what = (parsed.line, "is not a mapping") if parsed else (1, "is empty")
+        source.problems.append(Problem(Where(shown, line), (), f"{what}: write one scenario (name:, keys:, expect:) or a list of them under 'scenarios:'"))
+        return [], source
+    source.places.update(parsed.places)
+    source.raw.update(parsed.raw)
+    source.problems += parsed.problems
+    data = parsed.value
     checker = _Checker(file.parent, source)
     if "scenarios" in data or any(_suggest(key, ["scenarios"]) for key in data):
         checked = checker.model(ScenarioFile, data, ())

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .actions import PART_LENGTH
+from .catalogs import MAX_TEXT
 from .hours import Hours, parse_hours
 from .phone import Phone, parse_emergency, parse_phone
 
@@ -27,6 +29,8 @@ def _text(value: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise ValueError("the text is empty")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"the text is {len(text):,} characters long: a voice reads at most {MAX_TEXT:,} at once. Shorten it, or split it into details.")
     braces = re.search(r"\{[^}]*\}?|\}", text)
     if braces:
         # Configured texts are spoken as they are; only the code's phrases have placeholders.
@@ -35,14 +39,20 @@ def _text(value: str) -> str:
 
 
 def _identifier(value: str) -> str:
-    if not is_id(value):
-        raise ValueError(f"'{value}' is not a valid id: use lower-case letters, digits and _ (like 'veilig_thuis')")
+    problem = id_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
-def is_id(value: Any) -> bool:
-    """Tell whether value can name a menu or an organisation (it appears in webhook URLs)."""
-    return isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
+def id_problem(value: Any) -> str | None:
+    """Say why value cannot name a menu or an organisation (it is part of webhook URLs), or None."""
+    if isinstance(value, str) and len(value) > PART_LENGTH:
+        return f"'{value[:20]}…' is {len(value)} characters long: an id is part of the webhook's URL and may have at most {PART_LENGTH}"
+    if not isinstance(value, str) or re.fullmatch(r"[a-z][a-z0-9_]*", value) is None:
+        return f"'{value}' is not a valid id: use lower-case letters, digits and _ (like 'veilig_thuis')"
+    return None
+
 
 
 class PhoneAsNumber(ValueError):

@@ -71,7 +71,7 @@ def step(where: str):
             failures = 0
         pos = Position.parse(where, failures, request.args.get("s") == "1")
         flow = runtime().flow.for_caller(caller_country(params))
-        actions = flow.respond(pos, digits, status, speech)
+        actions = flow.respond(pos, digits, status, speech, lang=Position.language_of(where))
         return twiml(actions), facts(flow, pos, digits, speech, status, actions)
 
     xml, found = cached(answer_key(where, request.query_string, params, runtime()), answer)
@@ -98,11 +98,8 @@ def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) ->
     """
     digits, status, speech = step_input(params)
     key = (where, query, digits, status, rt.likely_language(caller_country(params)))
-    if speech and not digits:  # a key pressed wins over words heard, as in CallFlow.respond
-        pos = Position.parse(where)
-        # As CallFlow.respond: a position that no longer exists is answered whatever was said.
-        meaning = rt.flow.understand(pos, speech) if pos is not None and rt.flow.exists(pos) else None
-        key += ("heard", meaning)
+    if speech and not digits:  # a key pressed wins over words heard, as in CallFlow.meaning
+        key += ("heard", rt.flow.meaning(Position.parse(where), "", speech))
     return key
 
 
@@ -169,8 +166,12 @@ def webhook_failed(error: Exception):
         return refused
     # The path carries the position, never the caller's number.
     log.exception("webhook failed at %s", request.path)
-    pos = Position.parse((request.view_args or {}).get("where", ""))
-    return Response(twiml(runtime().flow.failure(pos.lang if pos else "")), mimetype="text/xml")
+    lang = Position.language_of((request.view_args or {}).get("where", ""))
+    try:
+        return Response(twiml(runtime().flow.failure(lang)), mimetype="text/xml")
+    except Exception:  # even the apology failed: the document made when the configuration was loaded
+        log.exception("the apology failed at %s too", request.path)
+        return Response(runtime().last_resort, mimetype="text/xml")
 
 
 def serve_prompt(name: str):

@@ -1,6 +1,7 @@
 """Read YAML while remembering the file and line of every key and value."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,14 @@ def dotted(path: Path_) -> str:
     return out
 
 
+def nearest(places: dict[Path_, Where], path: Path_) -> Where:
+    """Return the place of a path, or of its nearest ancestor that has one."""
+    path = tuple(path)
+    while path and path not in places:
+        path = path[:-1]
+    return places.get(path, Where("?", 0))
+
+
 @dataclass
 class Source:
     """Data read from YAML files with the place of each node."""
@@ -56,41 +65,73 @@ class Source:
 
     def where(self, path: Path_) -> Where:
         """Return the place of a path, or of its nearest ancestor that has one."""
-        path = tuple(path)
-        while path and path not in self.places:
-            path = path[:-1]
-        return self.places.get(path, Where("?", 0))
+        return nearest(self.places, path)
 
     def add(self, path: Path_, message: str, warning: bool = False) -> None:
         """Record a problem at the place of path."""
         self.problems.append(Problem(self.where(path), tuple(path), message, warning))
 
 
-def read_yaml(file: Path, shown: str, source: Source) -> None:
+# Limits on what one configuration may ask of the loader: a file of a few hundred kilobytes is a large
+# hotline (200 organisations in 20 languages: 53 kB of YAML, 106 kB a catalog). Beyond these, a file
+# is refused at once with its place, instead of taking minutes and gigabytes (a "billion laughs" of
+# nested aliases, 20,000 nested lists, a 50 MB paste).
+MAX_FILE_BYTES = 2_000_000
+MAX_CONFIG_BYTES = 20_000_000
+MAX_VALUES = 200_000  # values in all files, each alias counted as what it repeats
+MAX_DEPTH = 32  # the configuration's own deepest value is 6 levels down
+
+# What YAML forbids in a document (PyYAML's own test), and what a configuration never needs: control
+# characters other than tab and newline, lone surrogates, the two non-characters U+FFFE and U+FFFF.
+FORBIDDEN = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED", 0x1B: "ESC", 0x7F: "DELETE"}
+MAP, SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+class TooMuch(Exception):
+    """A file asks more of the loader than a configuration ever needs."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+class Budget:
+    """What is left of the configuration's allowance of bytes and values, over all its files."""
+
+    def __init__(self):
+        self.bytes = MAX_CONFIG_BYTES
+        self.values = MAX_VALUES
+
+
+def read_yaml(file: Path, shown: str, source: Source, budget: Budget | None = None) -> None:
     """Merge one YAML file's top-level sections into source."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    budget = budget or Budget()
+    text, problems = read_text(file, shown, budget)
+    if text is None:
         source.unreadable = True
-        source.problems.append(Problem(Where(shown, 0), (), f"cannot be read: {exc}"))
+        source.problems += problems
         return
     try:
-        loader, node = _compose(text)
+        node = _parse(text, shown, budget)
     except yaml.MarkedYAMLError as exc:
         source.unreadable = True
         source.problems.append(_syntax_problem(exc, shown))
         return
+    except TooMuch as exc:
+        source.unreadable = True
+        source.problems.append(Problem(Where(shown, exc.line), (), str(exc)))
+        return
     if node is None:
         return
-    if not isinstance(node, yaml.MappingNode):
+    if not node.mapping:
         source.unreadable = True
         source.problems.append(
-            Problem(Where(shown, node.start_mark.line + 1), (), "the file must be a mapping of sections (hotline:, organisations:, menus: ...)")
+            Problem(Where(shown, node.line), (), "the file must be a mapping of sections (hotline:, organisations:, menus: ...)")
         )
         return
-    for key_node, value_node in node.value:
-        key = _build(loader, key_node, shown, (), source)
-        where = Where(shown, key_node.start_mark.line + 1)
+    source.problems += node.problems
+    for key, where, value, places, raw in node.sections:
         if key in source.data:
             first = source.places[(key,)]
             source.problems.append(
@@ -98,66 +139,254 @@ def read_yaml(file: Path, shown: str, source: Source) -> None:
             )
             continue
         source.places[(key,)] = where
-        source.data[key] = _build(loader, value_node, shown, (key,), source)
+        source.places.update(places)
+        source.raw.update(raw)
+        source.data[key] = value
 
 
-def _compose(text: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
-    """Return a loader and the document's node tree, with the line of every node."""
-    # libyaml's parser (when PyYAML has it) builds the same nodes and marks several times faster on a
-    # large configuration; a file it refuses is parsed again by PyYAML's own, whose messages are the
-    # ones administrators read (tests/broken/ pins them).
+def read_text(file: Path, shown: str, budget: Budget | None = None) -> tuple[str | None, list[Problem]]:
+    """Return a configuration file's text, or None and why (with the line) it cannot be read as one."""
+    budget = budget or Budget()
+    limit = min(MAX_FILE_BYTES, budget.bytes)
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(limit + 1)  # never more than the limit, whatever the file's size
+    except OSError as exc:
+        return None, [Problem(Where(shown, 0), (), f"cannot be read: {exc.strerror or exc}")]
+    if len(data) > limit:
+        whole = "the configuration's files together" if limit < MAX_FILE_BYTES else "a configuration file"
+        return None, [Problem(Where(shown, data[:limit].count(b"\n") + 1), (),
+                              f"the file is too large: {whole} may have at most {limit:,} bytes, and it goes on past that on this line. "
+                              "Is it the right file? Split it, or remove what callers never hear.")]
+    budget.bytes -= len(data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(Where(shown, 1), (), "the file is saved as UTF-16: save it as UTF-8 (in most editors: Save As, Encoding: UTF-8)")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [Problem(Where(shown, line), (),
+                              f"the byte 0x{data[exc.start]:02X} (column {column}) is not UTF-8: the file was saved in another encoding "
+                              "(Latin-1 or Windows-1252?). Save it as UTF-8 (in most editors: Save As, Encoding: UTF-8)")]
+    problems = []
+    for number, line in enumerate(text.split("\n"), 1):
+        for match in FORBIDDEN.finditer(line):
+            code = ord(match.group())
+            name = CONTROL_NAMES.get(code) or ("a control character" if code < 0xA0 else "a character that is not text")
+            problems.append(Problem(Where(shown, number), (),
+                                    f"column {match.start() + 1} holds an invisible character, U+{code:04X} ({name}), which a configuration "
+                                    "cannot contain. Delete it (it often comes with text copied from another program)"))
+    return (None, problems[:5]) if problems else (text, [])
+
+
+@dataclass
+class Parsed:
+    """One file read: its value, or its top-level sections not yet merged; the place of every value."""
+
+    line: int
+    mapping: bool
+    value: Any = None
+    sections: list[tuple[Any, Where, Any, dict, dict]] = field(default_factory=list)  # key, where, value, places, raw
+    places: dict[Path_, Where] = field(default_factory=dict)  # without sections: of every value
+    raw: dict[Path_, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def parse_document(text: str, shown: str) -> Parsed | None:
+    """Read one YAML document (a scenario file, say) with the place of every value, within the loader's limits.
+
+    Raises yaml.MarkedYAMLError for a syntax error and TooMuch for a file beyond the limits.
+    """
+    return _parse(text, shown, Budget(), sections=False)
+
+
+def _parse(text: str, shown: str, budget: Budget, sections: bool = True) -> Parsed | None:
+    """Read a file's sections (or its whole value) from YAML events, with the line of every value."""
+    # libyaml's parser (when PyYAML has it) makes the same events and marks several times faster;
+    # a file it refuses is parsed again by PyYAML's own, whose messages are the ones administrators
+    # read (tests/broken/ pins them).
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
+        values = budget.values
         try:
-            loader = fast(text)
-            return loader, loader.get_single_node()
+            return _Builder(fast(text), shown, budget, sections).run()
         except yaml.MarkedYAMLError:
-            pass
+            budget.values = values
     loader = yaml.SafeLoader(text)
     try:
-        return loader, loader.get_single_node()
+        return _Builder(loader, shown, budget, sections).run()
     finally:
         loader.dispose()
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, shown: str, path: Path_, source: Source) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(loader, key_node, shown, path, source) if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, (str, int)):
-                key = str(key)
-            where = Where(shown, key_node.start_mark.line + 1)
-            if key in out:
-                first = source.places[path + (key,)]
-                source.problems.append(
-                    Problem(where, path + (key,), f"key '{key}' is used twice in this mapping (first at line {first.line}). Remove one of them.")
-                )
-                continue
-            source.places[path + (key,)] = where
-            out[key] = _build(loader, value_node, shown, path + (key,), source)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            source.places[path + (index,)] = Where(shown, item.start_mark.line + 1)
-            items.append(_build(loader, item, shown, path + (index,), source))
-        return items
-    value = _scalar(loader, node, shown, path, source)
-    if not isinstance(value, str):
-        source.raw[path] = node.value
-    return value
+@dataclass
+class _Slot:
+    """Where the value about to be read goes: its key path, and the dictionaries its places go to."""
+
+    kind: str  # "root", "item" (of a list), "key", "value" (of a mapping), "section" (a top-level value)
+    path: Path_
+    places: dict | None  # None: a value that is dropped (after a key used twice), with its places
+    raw: dict | None
 
 
-def _scalar(loader: yaml.SafeLoader, node: yaml.Node, shown: str, path: Path_, source: Source) -> Any:
-    """Construct a scalar; an unknown tag such as `!IOM` is a problem at its line, not a crash."""
-    try:
-        return loader.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc)
-        source.problems.append(Problem(Where(shown, node.start_mark.line + 1), path,
-                                       f"is not valid YAML: {problem}. A value that starts with ! must be quoted."))
-        return node.value
+@dataclass
+class _Frame:
+    """A mapping or list being read."""
+
+    value: Any
+    slot: _Slot  # where it goes once complete
+    anchor: str | None
+    counted: int  # values read when it opened: an alias to it repeats the difference
+    key: Any = None  # a mapping's key waiting for its value
+    key_where: Where | None = None
+    keep: bool = True  # whether the value of the waiting key is kept
+
+
+class _Builder:
+    """Turn a stream of YAML events into plain data, one event at a time: no recursion, whatever the depth."""
+
+    def __init__(self, loader: yaml.SafeLoader, shown: str, budget: Budget, sections: bool = True):
+        self.loader = loader
+        self.shown = shown
+        self.budget = budget
+        self.sections = sections  # a configuration file: its top-level values are sections, merged one by one
+        self.anchors: dict[str, tuple[Any, int, yaml.Mark]] = {}  # value, the values it holds, where
+        self.stack: list[_Frame] = []
+        self.parsed: Parsed | None = None
+        self.problems: list[Problem] = []
+        self.read = 0  # values read so far, each alias counted as what it repeats
+
+    def run(self) -> Parsed | None:
+        loader = self.loader
+        loader.get_event()  # the stream's start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        document = loader.get_event()
+        while not loader.check_event(yaml.DocumentEndEvent):
+            self.step(loader.get_event())
+        loader.get_event()
+        if not loader.check_event(yaml.StreamEndEvent):
+            raise yaml.composer.ComposerError("expected a single document in the stream", document.start_mark,
+                                              "but found another document", loader.get_event().start_mark)
+        if self.parsed is not None:
+            self.parsed.problems = self.problems
+        return self.parsed
+
+    def step(self, event: yaml.Event) -> None:
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = self.stack.pop()
+            if frame.anchor is not None:
+                self.anchors[frame.anchor] = (frame.value, self.read - frame.counted, event.start_mark)
+            self.put(frame.slot, frame.value, event.start_mark, None)
+            return
+        slot = self.slot(event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in self.anchors:
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+            value, size, _ = self.anchors[event.anchor]
+            self.count(size, event.start_mark)
+            self.put(slot, value, event.start_mark, None)
+            return
+        self.count(1, event.start_mark)
+        if event.anchor is not None and event.anchor in self.anchors:
+            raise yaml.composer.ComposerError(f"found duplicate anchor {event.anchor!r}; first occurrence",
+                                              self.anchors[event.anchor][2], "second occurrence", event.start_mark)
+        if isinstance(event, yaml.ScalarEvent):
+            value = self.scalar(event, slot.path)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = (value, 1, event.start_mark)
+            self.put(slot, value, event.start_mark, event.value)
+            return
+        mapping = isinstance(event, yaml.MappingStartEvent)
+        # A collection's tag was silently ignored: !!python/object on a mapping was read as a mapping.
+        if event.tag not in (None, "!", MAP if mapping else SEQ):
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+            raise TooMuch(event.start_mark.line + 1, f"is not valid YAML here: the tag '{tag}' is not allowed in a configuration. "
+                                                     "Remove it (a value that starts with ! must be quoted).")
+        if len(self.stack) >= MAX_DEPTH:
+            raise TooMuch(event.start_mark.line + 1, f"values are nested more than {MAX_DEPTH} levels deep here, where a configuration "
+                                                     "needs a handful. Check the brackets and the indentation.")
+        if slot.kind == "root":
+            self.parsed = self.parsed or Parsed(event.start_mark.line + 1, mapping)
+            self.parsed.mapping = mapping
+        self.stack.append(_Frame({} if mapping else [], slot, event.anchor, self.read))
+
+    def count(self, values: int, mark: yaml.Mark) -> None:
+        self.read += values
+        if self.read > self.budget.values:
+            raise TooMuch(mark.line + 1, f"the configuration holds more than {MAX_VALUES:,} values by this line (an alias, *name, "
+                                         "counts as everything its anchor holds). Write the values out, or remove what callers never hear.")
+
+    def slot(self, mark: yaml.Mark) -> _Slot:
+        """Return where the value starting at mark goes; record the place of a list's item."""
+        if not self.stack:
+            if self.sections:
+                return _Slot("root", (), None, None)
+            self.parsed = Parsed(mark.line + 1, False)
+            self.parsed.places[()] = Where(self.shown, mark.line + 1)
+            return _Slot("root", (), self.parsed.places, self.parsed.raw)
+        frame = self.stack[-1]
+        if isinstance(frame.value, list):
+            path = frame.slot.path + (len(frame.value),)
+            if frame.slot.places is not None:
+                frame.slot.places[path] = Where(self.shown, mark.line + 1)
+            return _Slot("item", path, frame.slot.places, frame.slot.raw)
+        if frame.key_where is None:
+            return _Slot("key", frame.slot.path, None, None)
+        path = frame.slot.path + (frame.key,)
+        if frame.slot.kind == "root" and self.sections:
+            return _Slot("section", path, {}, {})  # merged with the section, unless it is defined twice
+        keep = frame.keep and frame.slot.places is not None
+        return _Slot("value", path, frame.slot.places if keep else None, frame.slot.raw if keep else None)
+
+    def put(self, slot: _Slot, value: Any, mark: yaml.Mark, written: str | None) -> None:
+        """Put a complete value where it goes."""
+        if slot.kind == "root":
+            if self.parsed is None:
+                self.parsed = Parsed(mark.line + 1, False)  # a file that is one scalar
+            self.parsed.value = value
+            return
+        frame = self.stack[-1]
+        if slot.raw is not None and written is not None and not isinstance(value, str):
+            slot.raw[slot.path] = written  # how a value that is not text was written (a phone number read as 31...)
+        if slot.kind == "item":
+            frame.value.append(value)
+        elif slot.kind == "key":
+            key = value if isinstance(value, (str, int)) else str(value)
+            frame.key, frame.key_where, frame.keep = key, Where(self.shown, mark.line + 1), True
+            if key in frame.value and not (frame.slot.kind == "root" and self.sections):  # sections: told when merged
+                frame.keep = False
+                if frame.slot.places is not None:
+                    first = frame.slot.places[frame.slot.path + (key,)]
+                    self.problems.append(Problem(frame.key_where, frame.slot.path + (key,),
+                                                 f"key '{key}' is used twice in this mapping (first at line {first.line}). Remove one of them."))
+        else:
+            key, where = frame.key, frame.key_where
+            frame.key_where = None
+            if slot.kind == "section":
+                self.parsed.sections.append((key, where, value, slot.places, slot.raw))
+                frame.value.setdefault(key, value)
+            elif frame.keep:
+                if slot.places is not None:
+                    slot.places[slot.path] = where
+                frame.value[key] = value
+
+    def scalar(self, event: yaml.ScalarEvent, path: Path_) -> Any:
+        """Construct a scalar; an unknown tag such as `!IOM` is a problem at its line, not a crash."""
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            if tag == "tag:yaml.org,2002:merge":
+                message = "'<<' (a YAML merge key) is not supported in a configuration: write the keys out."
+            else:
+                message = f"is not valid YAML: {getattr(exc, 'problem', None) or exc}. A value that starts with ! must be quoted."
+            self.problems.append(Problem(Where(self.shown, event.start_mark.line + 1), path, message))
+            return event.value
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
@@ -173,6 +402,12 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
         hint = "a tab character is used for indentation. Indent with spaces only."
     elif "alias" in context:
         hint = "an unquoted * starts a YAML alias. Write the key in quotes: \"*\"."
+    elif "undefined alias" in problem:
+        hint = f"{problem}: an alias (*name) repeats an anchor (&name) defined before it. Define the anchor first, or put the value in quotes if * is meant as text."
+    elif "single document" in context:
+        hint = "a second document starts here (---): a configuration file holds one. Remove the line, or split the file in two."
+    elif "duplicate anchor" in context:
+        hint = f"{context.split(';')[0]}: give each anchor (&name) its own name."
     else:
         what = " ".join(p for p in (context, problem) if p)
         hint = f"{what}. Check the indentation and quoting on this line and the one before."

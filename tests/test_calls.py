@@ -1,6 +1,8 @@
 """Whole calls through the shipped menu, as a caller hears them."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 # Language keys follow the order in config/hotline.yaml: eight on the first page, '#' for the next.
@@ -311,13 +313,36 @@ def test_transfer_is_a_dial_with_timeout_and_action(client):
     assert '<Dial action="/voice/nl/dialled/veilig_thuis/main" method="POST" timeout="30"><Number>+318002000</Number></Dial>' in xml
 
 
-@pytest.mark.parametrize("where", ["nl/menu/gone", "xx/menu/main", "en/org/unknown/main", "en/org/veilig_thuis/victims",
-                                   "en/menu/main/main", "en/bogus", "en/menu/ma$in", "en/menu/" + "a" * 100])
-def test_stale_or_mangled_urls_lead_back_to_the_top(client, where):
+@pytest.mark.parametrize("where", ["nl/menu/gone", "nl/org/unknown/main", "nl/org/veilig_thuis/victims", "nl/menu/main/main",
+                                   "nl/bogus", "nl/menu/ma$in", "nl/menu/" + "a" * 100, "nl/dialled/gone/main"])
+def test_a_stale_url_in_a_language_leads_to_that_languages_top_menu(client, where):
+    from tests.test_security import signed_post
+
+    xml = signed_post(client, f"/voice/{where}", {"Digits": "1"}).get_data(as_text=True)
+    assert '<Gather action="/voice/nl/menu/main"' in xml and "Huiselijk geweld of kindermishandeling: druk op 1." in xml
+
+
+@pytest.mark.parametrize("where", ["xx/menu/main", "-/menu/main", "-/bogus", "ma$in/menu", "x"])
+def test_a_mangled_url_without_a_language_leads_to_the_language_menu(client, where):
     from tests.test_security import signed_post
 
     xml = signed_post(client, f"/voice/{where}", {"Digits": "1"}).get_data(as_text=True)
     assert '<Gather action="/voice/-/languages"' in xml
+
+
+@pytest.mark.parametrize("where", ["ar/menu/gone", "ar/org/unknown/main", "ar/dialled/gone/main", "ar/menu/" + "a" * 100])
+@pytest.mark.parametrize("answer", [{"Digits": "9"}, {"SpeechResult": "واحد واحد اثنان 112"}])
+def test_the_emergency_key_works_on_a_position_that_no_longer_exists(app, client, where, answer):
+    from ivr import phrases
+    from tests.test_security import signed_post
+
+    xml = signed_post(client, f"/voice/{where}", answer).get_data(as_text=True)
+    flow = app.extensions["ivr"].flow
+    emergency = flow.say("ar", phrases.EMERGENCY, emergency=flow.spoken("ar", flow.emergency.number)).text
+    assert "1 1 2" in emergency
+    # The instruction in the caller's language, first; back (0) then leads to their top menu.
+    assert re.search(r"<Gather[^>]*><Say language=\"arb\"[^>]*>(.*?)</Say>", xml).group(1) == emergency
+    assert '<Redirect method="POST">/voice/ar/emergency/main?s=1</Redirect>' in xml
 
 
 def test_an_exception_still_answers_with_112(app, client, monkeypatch, caplog):

@@ -72,7 +72,7 @@ def test_an_invalid_change_is_refused_and_reported(live, caplog):
     assert "configuration change refused, still serving version" in caplog.text
 
 
-def test_a_call_in_a_menu_that_disappears_goes_back_to_the_top(live):
+def test_a_call_in_a_menu_that_disappears_goes_back_to_the_top_of_its_language(live):
     app, config = live
     client = app.test_client()
     from tests.test_security import signed_post
@@ -88,4 +88,7 @@ def test_a_call_in_a_menu_that_disappears_goes_back_to_the_top(live):
     time.sleep(0.01)
     assert settle(app)["error"] is None
     xml = signed_post(client, "/voice/en/menu/main/iom", {"Digits": "1"}, token="t").get_data(as_text=True)
-    assert '<Gather action="/voice/-/languages"' in xml
+    assert '<Gather action="/voice/en/menu/main"' in xml and "Domestic violence or child abuse: press 1." in xml
+    # The emergency key there gives the way to 112 in the caller's language.
+    xml = signed_post(client, "/voice/en/menu/main/iom", {"Digits": "9"}, token="t").get_data(as_text=True)
+    assert "If you are in immediate danger, hang up now and call 1 1 2." in xml
