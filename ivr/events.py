@@ -7,23 +7,35 @@ What each kind of event holds (`menu` is always the menu the caller is at after 
   transfer_attempted  lang, menu, organisation ("" for the emergency number)
   transfer_outcome    the same, and outcome: Twilio's DialCallStatus
   emergency_key       lang and menu where it was pressed
-  call_ended          outcome: Twilio's CallStatus; a call that was put through at least once
-  call_abandoned      outcome, and the last menu heard: a call that ended without any transfer
+  call_ended          outcome: Twilio's CallStatus; one per call, whichever worker heard of it
+  call_abandoned      written by earlier versions instead of call_ended for a call never put through; still read
+
+Whether a call was abandoned, and at which menu, is decided by the report from all of a call's events:
+when the end is recorded, another worker may still hold the call's transfer in its batch.
+
+Beside the events: `event_log_meta` keeps the fingerprint of the secret the events are hashed with (a
+log refuses to write with another secret), and `lost_events` counts the events that were not written.
 """
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import hmac
 import logging
+import mmap
 import os
 import secrets
+import struct
 import threading
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, g
 from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .actions import Position, Transfer
@@ -34,6 +46,8 @@ log = logging.getLogger(__name__)
 
 KINDS = ("call_started", "language_chosen", "option_chosen", "transfer_attempted", "transfer_outcome",
          "emergency_key", "call_ended", "call_abandoned")
+# The events that end a call (call_abandoned: as earlier versions wrote it).
+END_KINDS = ("call_ended", "call_abandoned")
 # The CallStatus values of a call that is over.
 ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
 # What Twilio sends as From for a withheld number: a word, or the word spelled on a keypad
@@ -44,6 +58,19 @@ LABEL = 64
 MIN_SECRET = 32
 # Steps a process keeps waiting for the database at most (minutes of a busy line's events).
 MAX_PENDING = 50_000
+# Seconds between two errors of a log that refuses to write (and between its looks at whether it still must).
+REFUSAL_REPEAT = 300.0
+# Seconds between tries to count lost events in the database when no batch is written.
+LOST_RETRY = 5.0
+FINGERPRINT = "secret fingerprint"
+
+DIFFERENT_SECRET = ("call events not recorded: the secret ({source}) differs from the one the events in {database} "
+                    "were hashed with. Either restore that secret, or move the old database away (a new log then "
+                    "starts with this secret)")
+MISSING_SECRET = ("call events not recorded: the secret file {source} is missing, and the events in {database} were "
+                  "hashed with a secret. Either restore that file, or move the old database away (a new secret is "
+                  "made only for a log without events)")
+NO_SECRET = "call events not recorded: this log has no secret, it only reads"
 
 
 class Base(DeclarativeBase):
@@ -66,45 +93,249 @@ class Event(Base):
     outcome: Mapped[str] = mapped_column(String(32), default="")
 
 
-class EventLog:
-    """Write call events; a failure to write is logged and counted, never raised to the call."""
+class Meta(Base):
+    """What the log knows about itself: the fingerprint of its secret."""
 
-    def __init__(self, url: str, secret: bytes, batch: float = 0.0):
-        self.secret = secret
-        self._mac = hmac.new(secret, digestmod=hashlib.sha256)
-        self.failures = 0
+    __tablename__ = "event_log_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
+class Lost(Base):
+    """A number of call events that were not written, counted once the database could be reached."""
+
+    __tablename__ = "lost_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC: when the first of them was lost
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Tally:
+    """A process's count of call events held in memory and of events lost but not yet counted in the log.
+
+    Kept in shared memory made by the gunicorn master before it forks the worker, so that the master
+    can still read it when the worker was killed (kill -9, out of memory) with events in memory.
+    """
+
+    FORMAT = struct.Struct("<qqq")  # held (waiting or being written), of those being written, lost not yet counted
+
+    def __init__(self):
+        self.memory = mmap.mmap(-1, self.FORMAT.size)  # anonymous and shared: a forked child writes, its parent reads
+
+    def write(self, held: int, writing: int, lost: int) -> None:
+        self.FORMAT.pack_into(self.memory, 0, held, writing, lost)  # one copy: the three agree as far as a kill can tell
+
+    def read(self) -> tuple[int, int, int]:
+        return self.FORMAT.unpack_from(self.memory, 0)
+
+    def close(self) -> None:
+        self.memory.close()
+
+
+# The tally of this process, when it is a gunicorn worker (on_worker_forked).
+_worker_tally: Tally | None = None
+
+
+class Refused(Exception):
+    """The log does not write events: its secret is not the one its events were hashed with."""
+
+
+class EventLog:
+    """Write call events; a failure to write is logged and counted, never raised to the call.
+
+    secret: the hashing key (bytes); or the Path of a file that holds it, made (for a log without
+    events only) when missing; or None (or b"") for a log that only reads (reports, purges).
+    """
+
+    def __init__(self, url: str, secret: bytes | Path | None, batch: float = 0.0):
+        self.secret_file = secret if isinstance(secret, Path) else None
+        self.reader = not secret  # reports and purges: never writes events, so never needs the secret
+        self.secret: bytes | None = None
+        self._mac = None
+        if secret and self.secret_file is None:
+            self._use_secret(secret)
+        self.failures = 0  # events lost in this process, every one logged
+        self.tally: Tally | None = None  # where the counts below are published (else this process's worker tally)
+        self._held = 0  # events waiting or being written
+        self._writing = 0  # of those, the ones being written
+        self._unrecorded = 0  # events lost and not yet counted in the database
+        self._unrecorded_since: datetime | None = None
+        self._lost_tried = 0.0
         # batch > 0: events wait (at most that many seconds) and are written together by a
         # thread of this process, off the webhooks' path; flush() writes what waits.
         self.batch = batch
         self._pending: list[tuple] = []  # steps: (moment, CallSid, caller, events)
         self._lock = threading.Lock()
-        self._writing = threading.Lock()
+        self._write_lock = threading.Lock()
         self._stopping = threading.Event()
         self._writer: tuple[int, threading.Thread] | None = None
+        self.refusal: str | None = None  # why events are not written, while the secret does not match
+        self._refusal_said = -REFUSAL_REPEAT  # when the refusal was last logged (time.monotonic)
+        self._refusal_failures = 0  # self.failures when it was
+        self._opened = 0.0
         sqlite = url.startswith("sqlite")
         # hide_parameters: no value ever reaches a log line or an exception message.
         self.engine = create_engine(url, hide_parameters=True, pool_pre_ping=not sqlite,
                                     connect_args={} if sqlite else {"connect_timeout": 2})
+        # The file of a SQLite log (None: another database, or SQLite in memory), and the identities
+        # (st_dev, st_ino) of the files its connections opened since it last noticed the file change.
+        database = self.engine.url.database if sqlite else None
+        self.path = database if database and database != ":memory:" and not database.startswith("file:") else None
+        self._files: set[tuple[int, int]] = set()
+        self._remake_folder = False
         if sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", self._on_connect)
         self.ready = False
-        self.create_tables()
-
-    def create_tables(self) -> None:
-        """Create the tables; the log still starts (and retries later) when the database is away."""
         try:
+            self._open()
+        except Exception as exc:
+            log.error("the call-event log cannot create its tables: %s", reason(exc))
+
+    # -- opening, and healing ----------------------------------------------
+
+    def _use_secret(self, secret: bytes) -> None:
+        self.secret = secret
+        self._mac = hmac.new(secret, digestmod=hashlib.sha256)
+
+    def _on_connect(self, dbapi_connection, _record) -> None:
+        _sqlite_pragmas(dbapi_connection)
+        try:
+            found = os.stat(self.path) if self.path else None
+        except OSError:
+            return
+        if found is not None:
+            self._files.add((found.st_dev, found.st_ino))
+
+    def dispose(self) -> None:
+        """Close the pooled connections: the next write opens new ones (after a failure, or before a fork)."""
+        self.engine.dispose()
+
+    def _open(self) -> None:
+        """Create the tables and check the secret against the log's fingerprint; raise if the database cannot be reached."""
+        with self._folder_lock():
+            if self.path and not os.path.exists(self.path):
+                # The -wal and -shm of a database file that was deleted under its users: SQLite would
+                # read the old file's pages from them as the new file's.
+                for suffix in ("-wal", "-shm"):
+                    Path(self.path + suffix).unlink(missing_ok=True)
             try:
                 Base.metadata.create_all(self.engine)
             except Exception:
-                # Workers starting together: another one created the tables between look and create.
+                # Servers starting together: another one created the tables between look and create.
                 Base.metadata.create_all(self.engine)
-        except Exception as exc:
-            log.error("the call-event log cannot create its tables: %s", reason(exc))
-            return
+            self.refusal = NO_SECRET if self.reader else self._check_secret()
+        self._opened = time.monotonic()
         self.ready = True
+        if self.refusal and not self.reader:
+            self._say_refusal()
+
+    @contextmanager
+    def _folder_lock(self):
+        """Hold the SQLite file's folder locked (made again if it was deleted in use), so that one process at a time makes the file."""
+        if self.path is None:
+            yield
+            return
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if self._remake_folder:
+            os.makedirs(folder, exist_ok=True)
+            self._remake_folder = False
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            yield  # no folder: SQLite says so, in its own words
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # and with it the lock
+
+    def _check_secret(self) -> str | None:
+        """Return why events must not be written with this secret (None: they can); write the fingerprint of a new log."""
+        database = self.engine.url.render_as_string(hide_password=True) if self.path is None else self.path
+        for _ in range(2):
+            with self.engine.begin() as conn:
+                stored = conn.execute(select(Meta.value).where(Meta.key == FINGERPRINT)).scalar()
+                used = stored is not None or conn.execute(select(Event.id).limit(1)).first() is not None
+            if self.secret_file is not None:
+                # Read at each opening: a file restored while the log refused is taken up.
+                problem = self._read_secret_file(used)
+                if problem:
+                    return problem.format(source=self.secret_file, database=database)
+            if stored == self.fingerprint():
+                return None
+            if stored is not None:
+                source = f"in {self.secret_file}" if self.secret_file else "IVR_EVENTS_SECRET"
+                return DIFFERENT_SECRET.format(source=source, database=database)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(Meta).values(key=FINGERPRINT, value=self.fingerprint()))
+                return None
+            except IntegrityError:
+                continue  # another server wrote one first: compare with it
+        raise RuntimeError("the fingerprint of the call-event log's secret could neither be read nor written")
+
+    def _read_secret_file(self, used: bool) -> str | None:
+        """Take the secret from its file, making the file if the log is new; return a problem to format, or None."""
+        path = self.secret_file
+        try:
+            text = path.read_text().strip()
+        except FileNotFoundError:
+            if used:
+                return MISSING_SECRET  # a new secret would make every earlier caller a stranger
+            try:
+                text = make_secret(path)
+            except OSError as exc:
+                return (f"call events not recorded: no secret file {{source}}, and it cannot be made: {exc.strerror}. "
+                        "Set IVR_EVENTS_SECRET, or IVR_EVENTS_SECRET_FILE to a file this user can write")
+            log.warning("made a new secret for the call-event log in %s: keep it, apart from the database", path)
+        except OSError as exc:
+            return f"call events not recorded: the secret file {{source}} cannot be read: {exc.strerror}"
+        if len(text) < MIN_SECRET:
+            return (f"call events not recorded: the secret in {{source}} is too short: use at least {MIN_SECRET} "
+                    "random characters, e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+        self._use_secret(text.encode())
+        return None
+
+    def fingerprint(self) -> str:
+        """Return a keyed hash of a fixed label: it tells secrets apart, and gives nothing of the secret away."""
+        return self.keyed("fingerprint", "ivr call-event log")
+
+    def _say_refusal(self) -> None:
+        self._refusal_said = time.monotonic()
+        self._refusal_failures = self.failures
+        log.error("%s. %d lost in this process so far", self.refusal, self.failures)
+
+    def _notice_file(self) -> None:
+        """Notice that the SQLite file was deleted (alone, or with its folder) or replaced since the pool opened it."""
+        if self.path is None or not self._files:
+            return
+        try:
+            found = os.stat(self.path)
+            now = (found.st_dev, found.st_ino)
+        except FileNotFoundError:
+            now = None
+        if self._files == {now}:
+            return
+        # SQLite goes on writing into a file that was deleted: everything written there is lost.
+        if now is None:
+            log.error("the call-event database %s was deleted while in use: making it again (its folder and tables), "
+                      "and writing there", self.path)
+        else:
+            log.error("the call-event database %s was replaced while in use: writing to the new file", self.path)
+        self.dispose()
+        self._files.clear()
+        self.ready = False
+        self._remake_folder = now is None
+
+    # -- hashing and recording ---------------------------------------------
 
     def keyed(self, purpose: str, value: str) -> str:
         """Return a keyed hash: the same value gives the same hash, and without the secret nothing can be read back."""
+        if self._mac is None:
+            raise Refused(self.refusal or NO_SECRET)
         mac = self._mac.copy()  # HMAC-SHA256 with the key already set up: the same as hmac.new(secret, ...)
         mac.update(f"{purpose}\0{value}".encode())
         return mac.hexdigest()[:32]
@@ -125,6 +356,7 @@ class EventLog:
     def record_step(self, call_sid: str, caller: str | None, events: list[tuple[str, dict[str, str]]], *,
                     at: datetime | None = None, now: bool = False) -> None:
         """Write the events of one step of a call, as step_events gives them (kind, fields); never raise."""
+        what = f"call event {', '.join(kind for kind, _ in events)}"
         try:
             unknown = [kind for kind, _ in events if kind not in KINDS]
             if unknown:
@@ -138,15 +370,25 @@ class EventLog:
                     full = len(self._pending) >= MAX_PENDING
                     if not full:
                         self._pending.append(step)
+                        self._count(held=len(events))
                 if full:
                     raise RuntimeError(f"{MAX_PENDING} steps are waiting for the database already")
                 self._start_writer()
                 return
-            self._write([step])
+            with self._write_lock:
+                with self._lock:
+                    self._count(held=len(events))
+                self._commit([step], what)
         except Exception as exc:  # a lost event must never cost a caller their call
-            self.failures += len(events)
-            log.error("call event %s not recorded (%d lost in this process): %s",
-                      ", ".join(kind for kind, _ in events), self.failures, reason(exc))
+            self._lose(len(events), what, reason(exc))
+
+    def end(self, call_sid: str, caller: str | None, status: str, *, at: datetime | None = None) -> None:
+        """Record the end of a call (Twilio's CallStatus); never raise.
+
+        Whether it was abandoned is the report's to say: another worker may still hold the call's
+        transfer in its batch. A repeated callback is written once (see _first_ends).
+        """
+        self.record(call_sid, caller, "call_ended", outcome=status, at=at)
 
     def rows(self, steps: list[tuple]) -> list[dict]:
         """Turn steps (moment, CallSid, caller, events) into rows: the CallSid and number hashed once a step."""
@@ -155,9 +397,7 @@ class EventLog:
             try:
                 call_hash, caller_hash = self.keyed("call", call_sid), self.caller_hash(caller)
             except Exception as exc:  # one odd step costs its own events, not its batch's
-                self.failures += len(events)
-                log.error("call event %s not recorded (%d lost in this process): %s",
-                          ", ".join(kind for kind, _ in events), self.failures, reason(exc))
+                self._lose(len(events), f"call event {', '.join(kind for kind, _ in events)}", reason(exc), held=True)
                 continue
             for kind, fields in events:
                 out.append({"at": at, "call_hash": call_hash, "caller_hash": caller_hash, "kind": kind,
@@ -166,28 +406,115 @@ class EventLog:
                             "outcome": fields.get("outcome", "")[:32]})
         return out
 
-    def _write(self, steps: list[tuple]) -> None:
-        if not self.ready:
-            self.create_tables()
-        rows = self.rows(steps)
-        if rows:
+    # -- writing -------------------------------------------------------------
+
+    def _count(self, held: int = 0, writing: int = 0, lost: int = 0) -> None:
+        """Change the counts of events held and lost-not-yet-counted, and publish them; hold self._lock."""
+        self._held += held
+        self._writing += writing
+        self._unrecorded += lost
+        if lost > 0 and self._unrecorded_since is None:
+            self._unrecorded_since = utc(None)
+        tally = self.tally or _worker_tally
+        if tally is not None:
+            tally.write(self._held, self._writing, self._unrecorded)
+
+    def _lose(self, count: int, what: str, why: str, held: bool = False) -> None:
+        """Count and log events that will not be written (held: they were counted as held until now)."""
+        with self._lock:
+            self.failures += count
+            self._count(held=-count if held else 0, writing=-count if held else 0, lost=count)
+        log.error("%s not recorded (%d lost in this process): %s", what, self.failures, why)
+
+    def _commit(self, steps: list[tuple], what: str) -> None:
+        """Write steps, counted as held, in one transaction with the count of events lost before; hold self._write_lock."""
+        count = sum(len(events) for *_, events in steps)
+        with self._lock:
+            self._count(writing=count)
+        try:
+            self._prepare()
+            if self.refusal:
+                raise Refused(self.refusal)
+            rows = self.rows(steps)  # an odd step is lost (and no longer held) here
+            count = len(rows)
             with self.engine.begin() as conn:
-                conn.execute(insert(Event), rows)
+                rows = _first_ends(conn, rows)
+                if rows:
+                    conn.execute(insert(Event), rows)
+                lost, since = self._unrecorded, self._unrecorded_since
+                if lost:
+                    conn.execute(insert(Lost).values(at=since, count=lost))
+            # A kill in the moment between the commit and this line would count a written batch as lost too.
+            with self._lock:
+                self._count(held=-count, writing=-count, lost=-lost)
+                if not self._unrecorded:
+                    self._unrecorded_since = None
+        except Refused:
+            with self._lock:
+                self.failures += count
+                self._count(held=-count, writing=-count, lost=count)
+            if time.monotonic() - self._refusal_said >= REFUSAL_REPEAT:
+                self._say_refusal()
+            self._count_lost()
+        except Exception as exc:
+            self._lose(count, what, reason(exc), held=True)
+            # A connection SQLite opened read-only, one to a server that went away: never used again.
+            self.dispose()
+
+    def _prepare(self) -> None:
+        """Make the log ready to write: notice a deleted or replaced file; open; look again at a refusal now and then."""
+        self._notice_file()
+        if not self.ready or (self.refusal and time.monotonic() - self._opened >= REFUSAL_REPEAT):
+            self._open()
+
+    def _count_lost(self, force: bool = False) -> None:
+        """Count in the database the events lost and not counted yet (no more than every LOST_RETRY s unless forced); never raise."""
+        if not self._unrecorded or (not force and time.monotonic() - self._lost_tried < LOST_RETRY):
+            return
+        self._lost_tried = time.monotonic()
+        lost, since = self._unrecorded, self._unrecorded_since
+        try:
+            self._notice_file()
+            if not self.ready:
+                self._open()
+            with self.engine.begin() as conn:
+                conn.execute(insert(Lost).values(at=since, count=lost))
+        except Exception:
+            self.dispose()  # the events were logged as lost when they were; they are counted later
+            return
+        with self._lock:
+            self._count(lost=-lost)
+            if not self._unrecorded:
+                self._unrecorded_since = None
+
+    def count_lost(self, count: int, at: datetime | None = None) -> str | None:
+        """Count events another process lost (a worker killed while it held them); return why that failed, or None.
+
+        For the gunicorn master: its connections are closed again after, so none crosses a fork.
+        """
+        try:
+            with self._write_lock:
+                self._notice_file()
+                if not self.ready:
+                    self._open()
+                with self.engine.begin() as conn:
+                    conn.execute(insert(Lost).values(at=utc(at), count=count))
+            return None
+        except Exception as exc:
+            return reason(exc)
+        finally:
+            self.dispose()
 
     def flush(self) -> None:
         """Write the events that wait (after any write already under way); never raise."""
         # The write lock spans taking and writing: whoever flushes next sees the rows in the database.
-        with self._writing:
+        with self._write_lock:
             with self._lock:
                 steps, self._pending = self._pending, []
-            if not steps:
-                return
-            try:
-                self._write(steps)
-            except Exception as exc:
-                lost = sum(len(events) for *_, events in steps)
-                self.failures += lost
-                log.error("%d call events not recorded (%d lost in this process): %s", lost, self.failures, reason(exc))
+            if steps:
+                self._commit(steps, f"{sum(len(events) for *_, events in steps)} call events")
+            else:
+                self._count_lost()
 
     def _start_writer(self) -> None:
         # One writer per process, started where the events are (a forked worker has none yet).
@@ -205,45 +532,48 @@ class EventLog:
             self.flush()
 
     def stop(self) -> None:
-        """Let the writer finish the batch it holds, then write what still waits."""
+        """Let the writer finish the batch it holds, then write what still waits; count what was lost."""
         self._stopping.set()
         if self._writer is not None and self._writer[0] == os.getpid():
             self._writer[1].join(timeout=10)
         self.flush()
-
-    def end(self, call_sid: str, caller: str | None, status: str, *, at: datetime | None = None) -> None:
-        """Record the end of a call: abandoned, with the last menu heard, if it was never put through; never raise."""
-        self.flush()  # this process's waiting events belong to the call's story too
-        try:
-            with self.engine.connect() as conn:
-                steps = conn.execute(select(Event.kind, Event.lang, Event.menu)
-                                     .where(Event.call_hash == self.keyed("call", call_sid))
-                                     .order_by(Event.at, Event.id)).all()
-        except Exception as exc:
-            self.failures += 1
-            log.error("the end of a call not recorded (%d lost in this process): %s", self.failures, reason(exc))
-            return
-        kinds = {step.kind for step in steps}
-        if kinds & {"call_ended", "call_abandoned"}:
-            return  # Twilio repeats a callback it thinks was lost: one end per call
-        lang = next((step.lang for step in reversed(steps) if step.lang), "")
-        if "transfer_attempted" in kinds:
-            self.record(call_sid, caller, "call_ended", lang=lang, outcome=status, at=at, now=True)
-            return
-        menu = next((step.menu for step in reversed(steps) if step.menu), "")
-        self.record(call_sid, caller, "call_abandoned", lang=lang, menu=menu, outcome=status, at=at, now=True)
+        with self._write_lock:
+            self._count_lost(force=True)
+        if self.refusal and self.failures != self._refusal_failures:
+            self._say_refusal()
 
     def purge(self, older_than: timedelta) -> int:
         """Delete the events older than the retention limit; return how many."""
         return self.purge_before(datetime.now(timezone.utc) - older_than)
 
     def purge_before(self, moment: datetime) -> int:
-        """Delete the events from before a moment; return how many."""
+        """Delete the events (and counts of lost events) from before a moment; return how many events."""
         with self.engine.begin() as conn:
+            conn.execute(delete(Lost).where(Lost.at < utc(moment)))
             return conn.execute(delete(Event).where(Event.at < utc(moment))).rowcount
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _first_ends(conn, rows: list[dict]) -> list[dict]:
+    """Leave out the end of a call already recorded: Twilio repeats a status callback it thinks was lost."""
+    ends = {row["call_hash"] for row in rows if row["kind"] == "call_ended"}
+    if not ends:
+        return rows
+    seen: set[str] = set()
+    hashes = sorted(ends)
+    for start in range(0, len(hashes), 500):  # well within any database's limit on parameters
+        seen.update(conn.execute(select(Event.call_hash).where(
+            Event.kind.in_(END_KINDS), Event.call_hash.in_(hashes[start:start + 500]))).scalars())
+    out = []
+    for row in rows:
+        if row["kind"] == "call_ended":
+            if row["call_hash"] in seen:
+                continue
+            seen.add(row["call_hash"])
+        out.append(row)
+    return out
+
+
+def _sqlite_pragmas(dbapi_connection) -> None:
     cursor = dbapi_connection.cursor()
     # Wait for another worker's write (well under a millisecond each) instead of losing the event;
     # set first, so that switching to WAL waits too.
@@ -338,8 +668,8 @@ def events_url(instance: str | None = None, env=os.environ) -> str:
     return database_url(url)
 
 
-def events_secret(configured: str | bytes, url: str, instance: str) -> bytes:
-    """Return the hashing key: the configured one, or one kept in the instance folder for a local SQLite log."""
+def events_secret(configured: str | bytes, url: str, env=os.environ) -> bytes | Path:
+    """Return the hashing key configured, or for a SQLite log without one the file that keeps it (see secret_file)."""
     if configured:
         secret = configured.encode() if isinstance(configured, str) else configured
         if len(secret) < MIN_SECRET:
@@ -350,25 +680,77 @@ def events_secret(configured: str | bytes, url: str, instance: str) -> bytes:
         # Every server writing to a shared database must hash alike, and a dyno's files do not last.
         raise RuntimeError("IVR_EVENTS_SECRET is not set: a shared event database needs one secret for every "
                            "server; set it to python -c 'import secrets; print(secrets.token_hex(32))'")
-    return local_secret(Path(instance) / "events-secret")
+    return secret_file(env)
 
 
-def local_secret(path: Path) -> bytes:
-    """Read the secret kept at path, creating it (readable by this user only) the first time."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f"{path.name}.{os.getpid()}")
+def secret_file(env=os.environ) -> Path:
+    """Return where a SQLite log's secret is kept: IVR_EVENTS_SECRET_FILE, else the user's configuration folder.
+
+    Never beside the database by default: a copy of the instance folder (a backup, a stolen disk
+    image of it) then holds hashes that nobody can check a phone number against.
+    """
+    if env.get("IVR_EVENTS_SECRET_FILE"):
+        return Path(env["IVR_EVENTS_SECRET_FILE"])
+    config = env.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(config):  # the XDG rule: a relative path is ignored
+        home = env.get("HOME") or os.path.expanduser("~")
+        if not os.path.isabs(home):
+            raise RuntimeError("IVR_EVENTS_SECRET is not set and this user has no home folder to keep it in: "
+                               "set IVR_EVENTS_SECRET, or IVR_EVENTS_SECRET_FILE to a file outside the instance folder")
+        config = os.path.join(home, ".config")
+    return Path(config) / "ivr-hotline" / "events-secret"
+
+
+def make_secret(path: Path) -> str:
+    """Make a new random secret at path (readable by this user only) unless a file is there; return the file's secret."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    try:
+        # link() never replaces: when workers start together, the first secret wins for all.
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
+def move_old_secret(old: Path, new: Path) -> None:
+    """Move the secret earlier versions kept beside the database (instance/events-secret) to its own place, once."""
+    if not old.exists():
+        return
+    if new.exists():
+        try:
+            if old.read_text() == new.read_text():
+                old.unlink(missing_ok=True)  # a move another worker finished
+                return
+        except OSError:
+            pass
+        log.warning("%s is a secret no longer used (the call-event log's is in %s): remove it", old, new)
+        return
+    try:
+        secret = old.read_text()
+        new.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        draft = new.with_name(f"{new.name}.{os.getpid()}")
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(32) + "\n")
+            file.write(secret)
         try:
-            # link() never replaces: when workers start together, the first secret wins for all.
-            os.link(draft, path)
+            os.link(draft, new)
         except FileExistsError:
-            pass
+            pass  # another worker moved it first
         finally:
             draft.unlink()
-    return path.read_text().strip().encode()
+        if new.read_text() == secret:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.error("the call-event log's secret could not be moved from %s to %s: %s", old, new, exc.strerror)
+        return
+    log.warning("moved the call-event log's secret from %s to %s: a copy of the instance folder no longer holds it",
+                old, new)
 
 
 def retention_days(env=os.environ) -> int:
@@ -385,19 +767,80 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("IVR_EVENTS_URL", events_url(app.instance_path))
     app.config.setdefault("IVR_EVENTS_SECRET", os.environ.get("IVR_EVENTS_SECRET", ""))
+    app.config.setdefault("IVR_EVENTS_SECRET_FILE", os.environ.get("IVR_EVENTS_SECRET_FILE", ""))
     app.config.setdefault("IVR_EVENTS_RETENTION_DAYS", retention_days())
     url = database_url(app.config["IVR_EVENTS_URL"])
     if url.startswith(f"sqlite:///{app.instance_path}"):
         os.makedirs(app.instance_path, exist_ok=True)  # the default place: `make run` needs no setup
+    secret = events_secret(app.config["IVR_EVENTS_SECRET"], url,
+                           {**os.environ, "IVR_EVENTS_SECRET_FILE": app.config["IVR_EVENTS_SECRET_FILE"]})
+    if isinstance(secret, Path):
+        move_old_secret(Path(app.instance_path) / "events-secret", secret)
     # Written in batches off the webhooks' path (IVR_EVENTS_BATCH seconds at most; 0: at once).
-    events = EventLog(url, events_secret(app.config["IVR_EVENTS_SECRET"], url, app.instance_path),
-                      batch=float(app.config.get("IVR_EVENTS_BATCH", os.environ.get("IVR_EVENTS_BATCH", "0.5"))))
+    events = EventLog(url, secret, batch=float(app.config.get("IVR_EVENTS_BATCH", os.environ.get("IVR_EVENTS_BATCH", "0.5"))))
     app.extensions["ivr.events"] = events
     try:
         events.purge(timedelta(days=app.config["IVR_EVENTS_RETENTION_DAYS"]))
     except Exception as exc:
         log.error("old call events not purged: %s", reason(exc))
-    # No pooled connection may cross a fork (gunicorn --preload): each worker opens its own.
-    events.engine.dispose()
+    # No pooled connection may cross a fork (gunicorn's preload_app): each worker opens its own.
+    events.dispose()
     app.register_blueprint(bp)
     admin.init_app(app)
+
+
+# -- gunicorn's hooks (gunicorn.conf.py) -----------------------------------------
+# A worker holds its last half second of events in memory. Killed (kill -9, out of memory, a
+# timeout), it cannot say how many: the master can, from a tally the worker keeps in memory the
+# two share, and counts them in the log.
+
+TALLY_ATTRIBUTE = "ivr_events_tally"
+
+
+def before_worker_fork(server, worker) -> None:
+    """pre_fork, in the master: make the shared memory in which the worker will keep its tally."""
+    if getattr(worker, TALLY_ATTRIBUTE, None) is None:
+        setattr(worker, TALLY_ATTRIBUTE, Tally())
+
+
+def on_worker_forked(server, worker) -> None:
+    """post_fork, in the worker: keep this process's tally in the memory the master made for it."""
+    global _worker_tally
+    _worker_tally = getattr(worker, TALLY_ATTRIBUTE, None)
+    for sibling in list(getattr(server, "WORKERS", {}).values()):
+        if sibling is not worker and getattr(sibling, TALLY_ATTRIBUTE, None) is not None:
+            getattr(sibling, TALLY_ATTRIBUTE).close()  # another worker's: not this one's to read or write
+
+
+def on_worker_exited(server, worker) -> None:
+    """child_exit, in the master: log, and count in the log, the events a worker that stopped had not written."""
+    tally = getattr(worker, TALLY_ATTRIBUTE, None)
+    if tally is None:
+        return
+    setattr(worker, TALLY_ATTRIBUTE, None)
+    try:
+        held, writing, unrecorded = tally.read()
+        tally.close()
+        if held:
+            # writing: the batch it was writing, which the database rolled back unless the kill came
+            # in the instant between its commit and the tally's update.
+            server.log.error("worker %s stopped with %d call events not written: lost%s", worker.pid, held,
+                             f" ({writing} of them in the batch it was writing)" if writing else "")
+        if unrecorded:
+            server.log.error("worker %s stopped with %d call events lost earlier (logged by it) not yet counted in the "
+                             "call-event log", worker.pid, unrecorded)
+        lost = held + unrecorded
+        if not lost:
+            return
+        app = getattr(getattr(server, "app", None), "callable", None)  # the app, with preload_app only
+        events = getattr(app, "extensions", {}).get("ivr.events")
+        if events is None:
+            server.log.error("%d call events lost by worker %s are not counted in the call-event log: the master has "
+                             "no app to reach it (gunicorn's preload_app is off)", lost, worker.pid)
+            return
+        failure = events.count_lost(lost)
+        if failure:
+            server.log.error("%d call events lost by worker %s are not counted in the call-event log: %s",
+                             lost, worker.pid, failure)
+    except Exception:  # the master must go on whatever happens here
+        server.log.exception("counting the call events a stopped worker lost failed")

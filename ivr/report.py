@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 
-from .events import Event, EventLog, reason, utc
+from .events import END_KINDS, Event, EventLog, Lost, reason, utc
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 CSV_COLUMNS = ("figure", "language", "menu", "organisation", "outcome", "count")
@@ -29,8 +30,9 @@ class Report:
     options: dict[tuple[str, str], int]  # (menu, organisation); a sub-menu opened has no organisation
     transfers_attempted: int
     transfers: dict[str, int]  # by DialCallStatus
-    abandoned: dict[str, int]  # by the last menu heard ("": the language menu)
+    abandoned: dict[str, int]  # calls that ended never put through, by the last menu heard ("": the language menu)
     emergency_keys: int
+    events_lost: int = 0  # events not written (a worker killed, the database away, another secret), as counted
 
 
 def report(log: EventLog, since: datetime) -> Report:
@@ -47,8 +49,7 @@ def report(log: EventLog, since: datetime) -> Report:
 
         def by(kind: str, *columns) -> dict:
             rows = conn.execute(select(*columns, func.count()).where(recent, Event.kind == kind).group_by(*columns))
-            counts = {(tuple(row)[:-1] if len(columns) > 1 else row[0]): row[-1] for row in rows}
-            return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+            return ranked({(tuple(row)[:-1] if len(columns) > 1 else row[0]): row[-1] for row in rows})
 
         return Report(
             since=since,
@@ -59,9 +60,38 @@ def report(log: EventLog, since: datetime) -> Report:
             options=by("option_chosen", Event.menu, Event.organisation),
             transfers_attempted=count("transfer_attempted"),
             transfers=by("transfer_outcome", Event.outcome),
-            abandoned=by("call_abandoned", Event.menu),
+            abandoned=ranked({menu: n for menu, n in conn.execute(abandoned_by_menu(since))}),
             emergency_keys=count("emergency_key"),
+            events_lost=one(select(func.coalesce(func.sum(Lost.count), 0)).where(Lost.at >= utc(since))),
         )
+
+
+def abandoned_by_menu(since: datetime):
+    """Return a query of the calls that ended since a moment without a transfer, counted by the last menu heard.
+
+    Decided here, from all of a call's events, and not when the end was recorded: by then another
+    worker may still have held the call's transfer, or its last step, in its batch.
+    """
+    other = aliased(Event)
+    abandoned = (select(Event.call_hash).where(Event.at >= utc(since), Event.kind.in_(END_KINDS))
+                 .where(~select(other.id).where(other.call_hash == Event.call_hash,
+                                                other.kind == "transfer_attempted").exists())
+                 .group_by(Event.call_hash).subquery())
+    # The menu of the call's latest event that names one (the end itself names none, or, written by
+    # earlier versions, the same menu).
+    heard = (select(Event.call_hash, Event.menu,
+                    func.row_number().over(partition_by=Event.call_hash, order_by=(Event.at.desc(), Event.id.desc())).label("n"))
+             .where(Event.call_hash.in_(select(abandoned.c.call_hash)), Event.menu != "", Event.kind.not_in(END_KINDS))
+             .subquery())
+    menu = func.coalesce(heard.c.menu, "")
+    return (select(menu, func.count())
+            .select_from(abandoned.outerjoin(heard, and_(heard.c.call_hash == abandoned.c.call_hash, heard.c.n == 1)))
+            .group_by(menu))
+
+
+def ranked(counts: dict) -> dict:
+    """Return counts sorted largest first, then by their label."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def option_label(menu: str, organisation: str) -> str:
@@ -79,6 +109,7 @@ def print_report(report: Report, out: TextIO) -> None:
     print(f"Callers: {report.callers} ({report.repeat_callers} called more than once; withheld numbers not counted)", file=out)
     print(f"Emergency key pressed: {report.emergency_keys}", file=out)
     print(f"Transfers attempted: {report.transfers_attempted}", file=out)
+    print(f"Call events lost: {report.events_lost}", file=out)
     sections = [("Languages chosen", report.languages),
                 ("Options chosen", {option_label(*key): n for key, n in report.options.items()}),
                 ("Transfers by outcome", report.transfers),
@@ -100,6 +131,7 @@ def csv_rows(report: Report) -> list[dict[str, object]]:
         {"figure": "repeat_callers", "count": report.repeat_callers},
         {"figure": "emergency_key", "count": report.emergency_keys},
         {"figure": "transfer_attempted", "count": report.transfers_attempted},
+        {"figure": "events_lost", "count": report.events_lost},
     ]
     rows += [{"figure": "language_chosen", "language": lang, "count": n} for lang, n in report.languages.items()]
     rows += [{"figure": "option_chosen", "menu": menu, "organisation": org, "count": n} for (menu, org), n in report.options.items()]

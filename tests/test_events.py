@@ -4,10 +4,12 @@ from __future__ import annotations
 import base64
 import logging
 import multiprocessing
+import os
 import sqlite3
 import stat
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,7 +17,8 @@ from sqlalchemy import func, select, text
 
 from ivr import create_app, events
 from ivr.actions import Position
-from ivr.events import Event, EventLog, database_url, events_secret, events_url, retention_days, step_events
+from ivr.events import Event, EventLog, database_url, events_secret, events_url, retention_days, secret_file, step_events
+from ivr.report import report
 from ivr.flow import CallFlow
 
 from .conftest import TOKEN
@@ -93,7 +96,7 @@ def test_numbers_and_call_sids_are_kept_nowhere(tmp_path, app_log, twilio, caplo
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     assert len(rows(log)) == 3
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("events.sqlite3*"))
-    assert b"call_abandoned" in stored  # the test reads the data, wherever SQLite put it (WAL or file)
+    assert b"call_ended" in stored  # the test reads the data, wherever SQLite put it (WAL or file)
     for secret in (SID, *NUMBER_FORMS):
         assert secret.encode() not in stored
         assert secret not in caplog.text
@@ -207,22 +210,41 @@ def test_events_url_prefers_its_own_setting_then_database_url_then_the_instance_
     assert events_url(str(tmp_path), {"DATABASE_URL": "postgres://h/d", "IVR_EVENTS_URL": "sqlite:///x"}) == "sqlite:///x"
 
 
-def test_a_local_log_keeps_its_own_secret_in_the_instance_folder(tmp_path):
-    url = sqlite_url(tmp_path)
-    secret = events_secret("", url, str(tmp_path))
-    assert len(secret) == 64
-    assert events_secret("", url, str(tmp_path)) == secret  # stable: repeat callers are still recognised
-    assert stat.S_IMODE((tmp_path / "events-secret").stat().st_mode) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == ["events-secret"]
+def test_a_local_log_keeps_its_secret_in_a_file_of_its_own_never_beside_the_database(tmp_path):
+    url = sqlite_url(tmp_path / "instance")
+    # Nothing set: the user's configuration folder, as XDG says (a copy of instance/ holds no secret).
+    assert events_secret("", url, {"HOME": "/home/hotline"}) == Path("/home/hotline/.config/ivr-hotline/events-secret")
+    assert events_secret("", url, {"HOME": "/home/hotline", "XDG_CONFIG_HOME": "/etc/xdg-of-hotline"}) == \
+        Path("/etc/xdg-of-hotline/ivr-hotline/events-secret")
+    assert secret_file({"HOME": "/home/hotline", "XDG_CONFIG_HOME": "relative/ignored"}) == \
+        Path("/home/hotline/.config/ivr-hotline/events-secret")
+    # Where the administrator says; and a secret set outright needs no file.
+    assert events_secret("", url, {"IVR_EVENTS_SECRET_FILE": "/run/secrets/events"}) == Path("/run/secrets/events")
+    assert events_secret(SECRET, url, {"IVR_EVENTS_SECRET_FILE": "/run/secrets/events"}) == SECRET
 
 
-@pytest.mark.parametrize("configured, url, message", [
-    ("", "postgresql+psycopg://h/d", "IVR_EVENTS_SECRET is not set: a shared event database needs one secret for every server"),
-    ("short", "sqlite:///x", "IVR_EVENTS_SECRET is too short: use at least 32 random characters"),
+def test_a_new_local_log_makes_its_secret_readable_by_its_user_only(tmp_path):
+    secret = tmp_path / "config" / "ivr-hotline" / "events-secret"
+    (tmp_path / "instance").mkdir()
+    log = EventLog(sqlite_url(tmp_path / "instance"), secret)
+    assert log.refusal is None and len(log.secret) == 64
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and stat.S_IMODE(secret.parent.stat().st_mode) == 0o700
+    assert log.secret == secret.read_text().strip().encode()
+    log.record(SID, NUMBER, "call_started")
+    again = EventLog(sqlite_url(tmp_path / "instance"), secret)
+    assert again.secret == log.secret and again.refusal is None  # stable: repeat callers are still recognised
+    assert rows(again)[0].caller_hash == again.caller_hash(NUMBER)
+
+
+@pytest.mark.parametrize("configured, url, env, message", [
+    ("", "postgresql+psycopg://h/d", {}, "IVR_EVENTS_SECRET is not set: a shared event database needs one secret for every server"),
+    ("short", "sqlite:///x", {}, "IVR_EVENTS_SECRET is too short: use at least 32 random characters"),
+    ("", "sqlite:///x", {"HOME": ""}, "IVR_EVENTS_SECRET is not set and this user has no home folder to keep it in"),
 ])
-def test_secrets_that_cannot_serve_are_refused(tmp_path, configured, url, message):
+def test_secrets_that_cannot_serve_are_refused(configured, url, env, message, monkeypatch):
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no home folder in the password file either
     with pytest.raises(RuntimeError, match=message):
-        events_secret(configured, url, str(tmp_path))
+        events_secret(configured, url, env)
 
 
 @pytest.mark.parametrize("days", ["0", "ninety", "-5", "1.5"])
@@ -232,8 +254,9 @@ def test_retention_must_be_whole_days(days):
 
 
 def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monkeypatch):
-    for name in ("IVR_EVENTS_URL", "DATABASE_URL", "IVR_EVENTS_SECRET", "IVR_EVENTS_RETENTION_DAYS"):
+    for name in ("IVR_EVENTS_URL", "DATABASE_URL", "IVR_EVENTS_SECRET", "IVR_EVENTS_SECRET_FILE", "IVR_EVENTS_RETENTION_DAYS"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     instance = tmp_path / "new" / "instance"
 
     def start() -> EventLog:
@@ -243,7 +266,8 @@ def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monke
 
     log = start()
     assert str(log.engine.url) == f"sqlite:///{instance / 'events.sqlite3'}"
-    assert stat.S_IMODE((instance / "events-secret").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "config" / "ivr-hotline" / "events-secret").stat().st_mode) == 0o600
+    assert not (instance / "events-secret").exists()
     log.record(SID, NUMBER, "call_started", at=datetime.now(timezone.utc) - timedelta(days=91))
     log.record(SID, NUMBER, "call_ended", outcome="completed")
     assert log.batch == 0.5 and rows(log) == []  # the server's log writes in batches, off the webhooks' path
@@ -274,6 +298,10 @@ def test_unsigned_status_callback_is_refused(app_log, twilio):
     assert rows(app_log) == []
 
 
+def figures(log: EventLog):
+    return report(log, datetime.now(timezone.utc) - timedelta(hours=1))
+
+
 def test_a_call_never_put_through_is_abandoned_at_the_last_menu_heard(app_log, twilio):
     app_log.record(SID, NUMBER, "call_started")
     app_log.record(SID, NUMBER, "language_chosen", lang="nl", menu="main")
@@ -282,8 +310,8 @@ def test_a_call_never_put_through_is_abandoned_at_the_last_menu_heard(app_log, t
     response = twilio.status("completed")
     assert (response.status_code, response.data) == (204, b"")
     end = rows(app_log)[-1]
-    assert (end.kind, end.lang, end.menu, end.outcome) == ("call_abandoned", "nl", "victims", "completed")
-    assert end.call_hash == rows(app_log)[0].call_hash
+    assert (end.kind, end.outcome, end.call_hash) == ("call_ended", "completed", rows(app_log)[0].call_hash)
+    assert figures(app_log).abandoned == {"victims": 1}  # the other call has not ended
 
 
 def test_a_call_put_through_ends(app_log, twilio):
@@ -292,18 +320,28 @@ def test_a_call_put_through_ends(app_log, twilio):
     app_log.record(SID, NUMBER, "transfer_outcome", lang="en", menu="main", organisation="politie", outcome="busy")
     assert twilio.status("completed").status_code == 204
     end = rows(app_log)[-1]
-    assert (end.kind, end.lang, end.menu, end.outcome) == ("call_ended", "en", "", "completed")
+    assert (end.kind, end.outcome) == ("call_ended", "completed")
+    assert figures(app_log).abandoned == {}
 
 
 def test_a_call_that_ended_before_any_step_is_abandoned_at_the_language_menu(app_log, twilio):
     assert twilio.status("canceled").status_code == 204
-    assert [(row.kind, row.menu, row.outcome) for row in rows(app_log)] == [("call_abandoned", "", "canceled")]
+    assert [(row.kind, row.menu, row.outcome) for row in rows(app_log)] == [("call_ended", "", "canceled")]
+    assert figures(app_log).abandoned == {"": 1}
 
 
 def test_a_repeated_callback_ends_a_call_once(app_log, twilio):
     for _ in range(2):
         assert twilio.status("no-answer").status_code == 204
-    assert [row.kind for row in rows(app_log)] == ["call_abandoned"]
+    assert [row.kind for row in rows(app_log)] == ["call_ended"]
+
+
+def test_a_repeated_callback_held_in_one_batch_ends_a_call_once(tmp_path):
+    log = EventLog(sqlite_url(tmp_path), SECRET, batch=60)
+    for _ in range(2):
+        log.end(SID, NUMBER, "completed")
+    log.flush()
+    assert [row.kind for row in rows(log)] == ["call_ended"] and log.failures == 0
 
 
 @pytest.mark.parametrize("call_status", ["ringing", "in-progress", "queued", ""])
@@ -317,7 +355,7 @@ def test_status_callback_answers_even_when_the_log_is_broken(app_log, twilio, ca
         conn.execute(text("DROP TABLE call_events"))
     assert twilio.status("completed").status_code == 204
     assert app_log.failures == 1
-    assert "the end of a call not recorded" in caplog.text
+    assert "call event call_ended not recorded (1 lost in this process): OperationalError: no such table" in caplog.text
 
 
 # -- what a webhook step records -----------------------------------------------
@@ -418,14 +456,29 @@ def test_admin_page_explains_a_bad_period(events_app, app_log):
                                                "nor a date (2024-05-01 or 2024-05-01T08:00)\n")
 
 
-def test_the_end_of_a_call_sees_a_transfer_written_a_moment_before(tmp_path):
-    log = EventLog(sqlite_url(tmp_path), SECRET, batch=60)  # the writer would wait a minute
-    log.record(SID, NUMBER, "call_started")
-    log.record(SID, NUMBER, "transfer_attempted", organisation="politie")
-    log.end(SID, NUMBER, "completed")
-    log.end(SID, NUMBER, "completed")  # Twilio repeats a callback it thinks was lost
-    assert [row.kind for row in rows(log)] == ["call_started", "transfer_attempted", "call_ended"]
-    log.stop()
+def test_the_end_of_a_call_heard_by_one_worker_while_another_holds_its_transfer_is_an_end(tmp_path):
+    # Two workers on one SQLite file: the first holds the call's steps in its batch (the writer
+    # would wait a minute) when the second hears Twilio's status callback and writes the end.
+    first, second = (EventLog(sqlite_url(tmp_path), SECRET, batch=60) for _ in range(2))
+    first.record(SID, NUMBER, "call_started")
+    first.record(SID, NUMBER, "language_chosen", lang="en", menu="main")
+    first.record(SID, NUMBER, "transfer_attempted", lang="en", menu="main", organisation="politie")
+    second.end(SID, NUMBER, "completed")
+    second.flush()
+    assert [row.kind for row in rows(second)] == ["call_ended"]
+    first.flush()
+    assert [row.kind for row in rows(first)] == ["call_ended", "call_started", "language_chosen", "transfer_attempted"]
+    assert figures(first).abandoned == {}
+    # The same order for a call never put through: abandoned at the last menu its steps name.
+    first.record("CA-2", NUMBER, "language_chosen", lang="en", menu="main")
+    first.record("CA-2", NUMBER, "option_chosen", lang="en", menu="victims")
+    second.end("CA-2", NUMBER, "completed")
+    second.flush()
+    assert figures(first).abandoned == {"": 1}  # heard nothing yet, as far as the log knows
+    first.flush()
+    assert figures(first).abandoned == {"victims": 1}
+    first.stop()
+    second.stop()
 
 
 def test_a_database_that_does_not_keep_up_makes_events_drop_not_pile_up(tmp_path, monkeypatch, caplog):

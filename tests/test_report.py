@@ -46,32 +46,47 @@ CALLS = [
                     (2, "transfer_attempted", {"lang": "pl", "menu": "victims", "organisation": "slachtofferhulp"}),
                     (1, "transfer_outcome", {"lang": "pl", "menu": "victims", "organisation": "slachtofferhulp", "outcome": "no-answer"}),
                     (1, "call_ended", {"lang": "pl", "outcome": "completed"})]),
+    # A withheld number: Turkish, then hung up on the main menu; ended as this version records it.
+    ("CA7", None, [(3, "call_started", {}), (3, "language_chosen", {"lang": "tr", "menu": "main"}),
+                   (3, "call_ended", {"outcome": "completed"})]),
+    # Put through to the police, but recorded as abandoned by an earlier version (whose worker had not
+    # yet seen the transfer another worker held): ended, not abandoned.
+    ("CA8", None, [(4, "call_started", {}), (4, "language_chosen", {"lang": "nl", "menu": "main"}),
+                   (4, "option_chosen", {"lang": "nl", "menu": "main", "organisation": "politie"}),
+                   (4, "transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "politie"}),
+                   (4, "call_abandoned", {"lang": "nl", "menu": "main", "outcome": "completed"})]),
     # Bob, before the period: not counted, and he is no repeat caller within it.
     ("CA0", BOB, [(200, "call_started", {}), (200, "language_chosen", {"lang": "ar", "menu": "main"}),
                   (200, "call_abandoned", {"lang": "ar", "menu": "main", "outcome": "completed"})]),
 ]
 
+# Events a worker lost: counted in the period (3), and before it (2).
+LOST = [(30, 3), (200, 2)]
+
 EXPECTED = Report(
-    since=SINCE, calls=6, callers=3, repeat_callers=1,
-    languages={"nl": 2, "en": 1, "pl": 1},
-    options={("victims", ""): 2, ("main", "veilig_thuis"): 1, ("victims", "slachtofferhulp"): 1},
-    transfers_attempted=3, transfers={"busy": 1, "completed": 1, "no-answer": 1},
-    abandoned={"": 2, "main": 1, "victims": 1}, emergency_keys=1,
+    since=SINCE, calls=8, callers=3, repeat_callers=1,
+    languages={"nl": 3, "en": 1, "pl": 1, "tr": 1},
+    options={("victims", ""): 2, ("main", "politie"): 1, ("main", "veilig_thuis"): 1, ("victims", "slachtofferhulp"): 1},
+    transfers_attempted=4, transfers={"busy": 1, "completed": 1, "no-answer": 1},
+    abandoned={"": 2, "main": 2, "victims": 1}, emergency_keys=1, events_lost=3,
 )
 
 TEXT = """\
-Calls since 2024-05-01 12:00 UTC: 6
+Calls since 2024-05-01 12:00 UTC: 8
 Callers: 3 (1 called more than once; withheld numbers not counted)
 Emergency key pressed: 1
-Transfers attempted: 3
+Transfers attempted: 4
+Call events lost: 3
 
 Languages chosen
-  nl       2
+  nl       3
   en       1
   pl       1
+  tr       1
 
 Options chosen
   menu victims                       2
+  politie (on main)                  1
   veilig_thuis (on main)             1
   slachtofferhulp (on victims)       1
 
@@ -82,28 +97,31 @@ Transfers by outcome
 
 Abandoned calls by last menu heard
   language menu       2
-  main                1
+  main                2
   victims             1
 """
 
 CSV = (
     "figure,language,menu,organisation,outcome,count\r\n"
-    "calls,,,,,6\r\n"
+    "calls,,,,,8\r\n"
     "callers,,,,,3\r\n"
     "repeat_callers,,,,,1\r\n"
     "emergency_key,,,,,1\r\n"
-    "transfer_attempted,,,,,3\r\n"
-    "language_chosen,nl,,,,2\r\n"
+    "transfer_attempted,,,,,4\r\n"
+    "events_lost,,,,,3\r\n"
+    "language_chosen,nl,,,,3\r\n"
     "language_chosen,en,,,,1\r\n"
     "language_chosen,pl,,,,1\r\n"
+    "language_chosen,tr,,,,1\r\n"
     "option_chosen,,victims,,,2\r\n"
+    "option_chosen,,main,politie,,1\r\n"
     "option_chosen,,main,veilig_thuis,,1\r\n"
     "option_chosen,,victims,slachtofferhulp,,1\r\n"
     "transfer_outcome,,,,busy,1\r\n"
     "transfer_outcome,,,,completed,1\r\n"
     "transfer_outcome,,,,no-answer,1\r\n"
     "call_abandoned,,,,,2\r\n"
-    "call_abandoned,,main,,,1\r\n"
+    "call_abandoned,,main,,,2\r\n"
     "call_abandoned,,victims,,,1\r\n"
 )
 
@@ -116,6 +134,8 @@ def url(tmp_path) -> str:
     for sid, caller, steps in CALLS:
         for hours_ago, kind, fields in steps:
             log.record(sid, caller, kind, at=at(hours_ago), **fields)
+    for hours_ago, count in LOST:
+        assert log.count_lost(count, at=at(hours_ago)) is None
     assert log.failures == 0
     return url
 
@@ -127,7 +147,7 @@ def test_report_counts_the_known_calls(url):
 def test_report_of_an_empty_period_is_all_zero(url):
     empty = report(EventLog(url, b""), NOW)
     assert empty == Report(since=NOW, calls=0, callers=0, repeat_callers=0, languages={}, options={},
-                           transfers_attempted=0, transfers={}, abandoned={}, emergency_keys=0)
+                           transfers_attempted=0, transfers={}, abandoned={}, emergency_keys=0, events_lost=0)
     out = io.StringIO()
     print_report(empty, out)
     assert out.getvalue().count("  none\n") == 4
@@ -196,4 +216,5 @@ def test_purge_command_removes_what_is_older(url):
     out = io.StringIO()
     assert run_purge(url, "2024-05-01", out, now=NOW) == 0
     assert out.getvalue() == "removed 3 call events from before 2024-05-01 00:00 UTC\n"
-    assert report(EventLog(url, b""), SINCE - timedelta(days=365)).calls == 6
+    after = report(EventLog(url, b""), SINCE - timedelta(days=365))
+    assert (after.calls, after.events_lost) == (8, 3)  # the count of lost events from before went too
