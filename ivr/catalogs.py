@@ -77,7 +77,10 @@ class Catalogs:
         """
         pieces = self._compiled.get((lang, msgid))
         if pieces is None:
-            pieces = compile_text(self.get(lang, msgid)) or compile_text(msgid) or [(msgid, None)]
+            # A sentence is always said with the same names: what fits them is worked out once.
+            fits = [p for p in (compile_text(self.get(lang, msgid)), compile_text(msgid))
+                    if p is not None and all(name is None or name in values for _, name in p)]
+            pieces = fits[0] if fits else [(msgid, None)]
             self._compiled[(lang, msgid)] = pieces  # a few hundred sentences: the dictionary stays small
         return "".join(literal + (str(values.get(name, "")) if name is not None else "") for literal, name in pieces)
 
@@ -103,7 +106,9 @@ def read_catalog(path: Path, shown: str, budget: Budget | None = None) -> tuple[
         # abort_invalid: a broken entry is an error with its line, not a translation cut short.
         catalog = read_po(io.BytesIO(text.encode("utf-8")), abort_invalid=True, charset="utf-8")
     except Exception as exc:  # babel raises several kinds on a broken PO file; each is worded, never a traceback
-        return {}, {}, [Problem(Where(shown, getattr(exc, "lineno", 0) or 0), (), f"cannot be read as a PO catalog: {exc}")]
+        return {}, {}, [Problem(Where(shown, getattr(exc, "lineno", 0) or 0), (),
+                                f"cannot be read as a PO catalog: {exc}. An entry is a msgid \"…\" line, then a msgstr \"…\" line; "
+                                "a line starting with # is a comment")]
     texts: dict[str, str] = {}
     lines: dict[str, int] = {}
     for message in catalog:

@@ -94,14 +94,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_check(folder: Path, prompts: Path) -> int:
-    from .release import problems as release_problems
+    from .release import check_release
 
     library = PromptLibrary(prompts)
-    hotline, problems = check(folder, library)
-    if hotline is not None:
-        # Every document a caller can get, made and measured: what the running server refuses too.
-        problems += release_problems(hotline, library)
-        hotline = None if any(not p.warning for p in problems) else hotline
+    # The loader's checks, then every document a caller can get, made and measured (as the server does).
+    hotline, problems = check_release(folder, library)
     for line in table_problems(folder):
         print(line)
     for problem in problems:

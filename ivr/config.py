@@ -193,7 +193,7 @@ class _Checker:
                 unknown = [key for key in self.source.data if key not in SECTIONS]
                 # A file that failed to parse, or a misspelt section, is already reported.
                 if not self.source.unreadable and not _suggest(name, unknown):
-                    first = next(iter(self.source.places.values()), Where(str(self.folder), 0))
+                    first = next(iter(self.source.places.values()), Where(self.source.files[0] if self.source.files else str(self.folder), 0))
                     self.source.problems.append(Problem(Where(first.file, 1), (), f"section '{name}:' is missing. {MISSING_HINTS[name]}"))
             else:
                 self.add((name,), f"section '{name}:' is empty")

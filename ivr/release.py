@@ -7,7 +7,7 @@ from typing import Iterator
 
 from . import phrases as P
 from .actions import Action, Ask, Go, Position, Transfer
-from .config import Hotline
+from .config import Hotline, check
 from .explore import remembering
 from .flow import CallFlow
 from .paths import _differences, all_paths
@@ -21,12 +21,22 @@ BASE = "https://" + "h" * 60
 DIALLED = ("dialled", "emergency_dialled")
 
 
+def check_release(folder, prompts: PromptLibrary) -> tuple[Hotline | None, list[Problem]]:
+    """Check a configuration as `ivr check` does: the loader's checks, then every document; the hotline is None if any is an error."""
+    hotline, found = check(folder, prompts)
+    if hotline is not None:
+        found += problems(hotline, prompts)
+        if any(not p.warning for p in found):
+            hotline = None
+    return hotline, found
+
+
 def problems(hotline: Hotline, prompts: PromptLibrary) -> list[Problem]:
     """Return what would break a call: a destination some language cannot reach, a URL, a document too large or that fails."""
     found = [hotline.problem(("organisations", row.organisation), message)
              for row in all_paths(hotline).rows for message in _differences(hotline, row)]
     renderer = Renderer(hotline.languages, lambda pos: f"{BASE}/voice/{pos.path()}?n=99&s=1", audio_url(prompts))
-    told: set[tuple] = set()
+    told: set[tuple] = set()  # one problem a place: the first document found too large there says it
     made: dict[int, list] = {}  # kept, so that no id is reused by a later list
     for pos, actions in documents(hotline):
         if id(actions) in made:
@@ -42,10 +52,10 @@ def problems(hotline: Hotline, prompts: PromptLibrary) -> list[Problem]:
         else:
             if size <= MAX_DOCUMENT:
                 continue
-            message = (f"the answer at {described(pos)} is {size:,} bytes: Twilio refuses a document over {MAX_DOCUMENT:,} "
-                       "(error 11750). Shorten its texts, or move options into a sub-menu.")
-        if (place(pos), message) not in told:
-            told.add((place(pos), message))
+            fix = "Shorten its labels, or move options into a sub-menu." if pos.kind == "menu" else "Shorten its texts."
+            message = f"the answer at {described(pos)} is {size:,} bytes: Twilio refuses a document over {MAX_DOCUMENT:,} (error 11750). {fix}"
+        if (place(pos), pos.lang) not in told:
+            told.add((place(pos), pos.lang))
             found.append(hotline.problem(place(pos), message))
     return found
 

@@ -62,6 +62,7 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
     raw: dict[Path_, str] = field(default_factory=dict)  # how YAML scalars that are not text were written
     unreadable: bool = False  # a file could not be parsed: its sections are unknown
+    files: list[str] = field(default_factory=list)  # the files read, as shown
 
     def where(self, path: Path_) -> Where:
         """Return the place of a path, or of its nearest ancestor that has one."""
@@ -86,6 +87,7 @@ MAX_DEPTH = 32  # the configuration's own deepest value is 6 levels down
 FORBIDDEN = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED", 0x1B: "ESC", 0x7F: "DELETE"}
 MAP, SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+MERGE = object()  # what a merge key (<<) reads as: reported, and its value dropped
 
 
 class TooMuch(Exception):
@@ -107,6 +109,7 @@ class Budget:
 def read_yaml(file: Path, shown: str, source: Source, budget: Budget | None = None) -> None:
     """Merge one YAML file's top-level sections into source."""
     budget = budget or Budget()
+    source.files.append(shown)
     text, problems = read_text(file, shown, budget)
     if text is None:
         source.unreadable = True
@@ -355,6 +358,11 @@ class _Builder:
         elif slot.kind == "key":
             key = value if isinstance(value, (str, int)) else str(value)
             frame.key, frame.key_where, frame.keep = key, Where(self.shown, mark.line + 1), True
+            if isinstance(value, (list, dict)) and frame.slot.places is not None:
+                frame.keep = False
+                self.problems.append(Problem(frame.key_where, frame.slot.path, f"a key must be a word, not a {'list' if isinstance(value, list) else 'mapping'}: write it as name: value"))
+            if value is MERGE:
+                frame.keep = False  # said at its line already: its value is not a key of the mapping
             if key in frame.value and not (frame.slot.kind == "root" and self.sections):  # sections: told when merged
                 frame.keep = False
                 if frame.slot.places is not None:
@@ -378,14 +386,16 @@ class _Builder:
         if tag is None or tag == "!":
             tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        if tag == "tag:yaml.org,2002:merge":
+            self.problems.append(Problem(Where(self.shown, event.start_mark.line + 1), path,
+                                         "'<<' (a YAML merge key) is not supported in a configuration: write the keys out."))
+            return MERGE
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            if tag == "tag:yaml.org,2002:merge":
-                message = "'<<' (a YAML merge key) is not supported in a configuration: write the keys out."
-            else:
-                message = f"is not valid YAML: {getattr(exc, 'problem', None) or exc}. A value that starts with ! must be quoted."
-            self.problems.append(Problem(Where(self.shown, event.start_mark.line + 1), path, message))
+            problem = str(getattr(exc, "problem", None) or exc).replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(Problem(Where(self.shown, event.start_mark.line + 1), path,
+                                         f"is not valid YAML: {problem}. A value that starts with ! must be quoted."))
             return event.value
 
 

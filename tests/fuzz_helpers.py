@@ -169,6 +169,8 @@ def hits(draw, names: Names) -> Hit:
 
 # -- sending, signed or not --------------------------------------------------
 
+from ivr.security import MAX_FIELDS  # noqa: E402
+
 UNSIGNABLE = "no-signature-covers-this-form"
 FORGERIES = ("none", "empty", "wrong token", "other url", "https", "extra parameter", "junk", "another request's")
 
@@ -199,8 +201,9 @@ class Twilio:
     def signature(self, hit: Hit, forgery: str | None = None, junk: str = "") -> str | None:
         """Return the X-Twilio-Signature for hit: the right one, or a forged one."""
         url, form, _ = self.seen(hit)
-        if None in form:
-            # A multipart part without a name: no signature covers it, so any signature is a forged one.
+        if None in form or len(list(form.items(multi=True))) > MAX_FIELDS:
+            # A multipart part without a name, or more fields than Twilio ever sends: no signature covers
+            # it, so any signature is a forged one.
             return {"none": None, "empty": ""}.get(forgery, UNSIGNABLE)
         right = self.validator.compute_signature(url, form)
         if forgery is None:

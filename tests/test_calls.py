@@ -359,3 +359,20 @@ def test_an_exception_still_answers_with_112(app, client, monkeypatch, caplog):
     assert "عذرًا، حدث خطأ من جهتنا." in xml and "1 1 2" in xml and xml.endswith("<Hangup /></Response>")
     assert "webhook failed at /voice/ar/menu/main" in caplog.text
     assert "612345678" not in caplog.text
+
+
+def test_when_even_the_apology_fails_the_document_made_at_load_time_gives_112(app, client, monkeypatch, caplog):
+    from tests.test_security import signed_post
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    runtime = app.extensions["ivr"]
+    monkeypatch.setattr(runtime.flow, "respond", broken)
+    monkeypatch.setattr(runtime.flow, "failure", broken)
+    monkeypatch.setattr(runtime, "responses", {})
+    response = signed_post(client, "/voice/ar/menu/main", {"Digits": "1"})
+    xml = response.get_data(as_text=True)
+    assert response.status_code == 200 and xml.encode() == runtime.last_resort
+    assert "If you are in immediate danger, hang up now and call 1 1 2." in xml and xml.endswith("<Hangup /></Response>")
+    assert "the apology failed at /voice/ar/menu/main too" in caplog.text

@@ -123,3 +123,16 @@ def test_the_single_pass_check_agrees_with_twilios_vectors(pairs, expected):
     assert signed(RequestValidator("12345"), url, form, expected)
     assert not signed(RequestValidator("12345"), url + "&x=1", form, expected)
 
+
+
+def test_more_fields_than_twilio_sends_are_refused_before_any_signature_work(app, client, monkeypatch):
+    from ivr import security
+
+    params = {"CallSid": "CA1", "From": "+31612345678", **{f"Field{i}": "x" for i in range(security.MAX_FIELDS - 2)}}
+    assert signed_post(client, "/voice", params).status_code == 200  # 100 fields: answered
+    hashed = []
+    monkeypatch.setattr(security, "signed", lambda *args, **kwargs: hashed.append(1) or True)
+    refused = app.extensions["ivr.refused"].count
+    response = signed_post(client, "/voice", {**params, "Field999": "x"})  # 101 fields
+    assert response.status_code == 403 and hashed == []
+    assert app.extensions["ivr.refused"].count == refused + 1
