@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,18 @@ def test_a_call_in_a_menu_that_disappears_goes_back_to_the_top_of_its_language(l
     # The emergency key there gives the way to 112 in the caller's language.
     xml = signed_post(client, "/voice/en/menu/main/iom", {"Digits": "9"}, token="t").get_data(as_text=True)
     assert "If you are in immediate danger, hang up now and call 1 1 2." in xml
+
+
+def test_a_yaml_bomb_is_refused_at_once_and_the_next_fix_is_taken(live):
+    app, config = live
+    before = app.test_client().get("/healthz").get_json()["version"]
+    bomb = (Path(__file__).parent / "broken" / "yaml_alias_bomb.yaml").read_text().split("notes:\n", 1)[1]
+    good = (config / "menus.yaml").read_text()
+    edit(config / "menus.yaml", "menus:\n", "notes:\n" + bomb + "menus:\n")
+    health = settle(app)
+    assert (health["status"], health["version"]) == ("stale", before)
+    assert "the configuration holds more than 200,000 values by this line" in health["error"]
+    (config / "menus.yaml").write_text(good)
+    edit(config / "hotline.yaml", "gather_timeout: 6", "gather_timeout: 7")
+    health = settle(app)
+    assert health["status"] == "ok" and health["version"] != before
