@@ -321,10 +321,11 @@ class EventLog:
             return
         # SQLite goes on writing into a file that was deleted: everything written there is lost.
         if now is None:
-            log.error("the call-event database %s was deleted while in use: making it again (its folder and tables), "
-                      "and writing there", self.path)
+            log.error("the call-event database %s is gone (deleted or moved away, alone or with its folder): "
+                      "making it again there, with its folder and tables", self.path)
         else:
-            log.error("the call-event database %s was replaced while in use: writing to the new file", self.path)
+            log.error("the call-event database %s is not the file in use any more (that one was deleted or replaced): "
+                      "writing to the new one", self.path)
         self.dispose()
         self._files.clear()
         self.ready = False
@@ -459,7 +460,9 @@ class EventLog:
         except Exception as exc:
             self._lose(count, what, reason(exc), held=True)
             # A connection SQLite opened read-only, one to a server that went away: never used again.
+            # And the tables (a dropped one) and the secret are looked at again before the next write.
             self.dispose()
+            self.ready = False
 
     def _prepare(self) -> None:
         """Make the log ready to write: notice a deleted or replaced file; open; look again at a refusal now and then."""
