@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import io
+import re
 import string
 from pathlib import Path
 
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 
 from .yamlsource import Budget, Problem, Where, read_text
 
@@ -85,6 +86,13 @@ class Catalogs:
         return "".join(literal + (str(values.get(name, "")) if name is not None else "") for literal, name in pieces)
 
 
+# Babel's words for a broken PO file, said as a translator would understand them.
+BABEL_SAYS = {
+    "Unknown or misformatted keyword": "this line is not part of an entry",
+    'Got line starting with " but not in msgid, msgstr or msgctxt': "this string in quotes follows no msgid or msgstr",
+}
+
+
 def _lint(text: str) -> tuple[int, str] | None:
     """Find a string left open (Babel reads it silently, losing its last character): its line and what to do."""
     for number, line in enumerate(text.splitlines(), 1):
@@ -106,8 +114,12 @@ def read_catalog(path: Path, shown: str, budget: Budget | None = None) -> tuple[
         # abort_invalid: a broken entry is an error with its line, not a translation cut short.
         catalog = read_po(io.BytesIO(text.encode("utf-8")), abort_invalid=True, charset="utf-8")
     except Exception as exc:  # babel raises several kinds on a broken PO file; each is worded, never a traceback
-        return {}, {}, [Problem(Where(shown, getattr(exc, "lineno", 0) or 0), (),
-                                f"cannot be read as a PO catalog: {exc}. An entry is a msgid \"…\" line, then a msgstr \"…\" line; "
+        # PoFileError counts lines from 0 (its own warnings add 1), and says so at the end of its message.
+        line = exc.lineno + 1 if isinstance(exc, PoFileError) else getattr(exc, "lineno", 0) or 1
+        said = re.sub(r" on \d+$", "", str(exc))
+        said = BABEL_SAYS.get(said, said)
+        return {}, {}, [Problem(Where(shown, line), (),
+                                f"cannot be read as a PO catalog: {said}. An entry is a msgid \"…\" line, then a msgstr \"…\" line; "
                                 "a line starting with # is a comment")]
     texts: dict[str, str] = {}
     lines: dict[str, int] = {}

@@ -531,7 +531,8 @@ class _Checker:
             if path_ is not None:
                 self.add(path_, f"no {lang.code} translation in {shown} for \"{_short(msgid)}\". Run 'ivr translations update' and translate it.")
             else:
-                self.source.problems.append(Problem(Where(shown, lines.get(msgid, 0)), (), f"no {lang.code} translation for \"{_short(msgid)}\". Run 'ivr translations update' and translate it."))
+                # An entry left out of the file altogether has no line: the file's first is where to look.
+                self.source.problems.append(Problem(Where(shown, lines.get(msgid, 1)), (), f"no {lang.code} translation for \"{_short(msgid)}\". Run 'ivr translations update' and translate it."))
 
     @staticmethod
     def translation_problem(msgid: str, text: str) -> str | None:

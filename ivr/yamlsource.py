@@ -392,8 +392,10 @@ class _Builder:
             return MERGE
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            problem = str(getattr(exc, "problem", None) or exc).replace("tag:yaml.org,2002:", "!!")
+        except Exception as exc:  # YAMLError for an unknown tag; ValueError and others for '!!int 5 name'
+            shown_tag = tag.replace("tag:yaml.org,2002:", "!!")
+            problem = (str(getattr(exc, "problem", None) or exc).replace("tag:yaml.org,2002:", "!!") if isinstance(exc, yaml.YAMLError)
+                       else f"'{event.value[:40]}' cannot be read as {shown_tag}")
             self.problems.append(Problem(Where(self.shown, event.start_mark.line + 1), path,
                                          f"is not valid YAML: {problem}. A value that starts with ! must be quoted."))
             return event.value
