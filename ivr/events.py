@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, g
-from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, select
+from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -779,6 +779,10 @@ def init_app(app: Flask) -> None:
                            {**os.environ, "IVR_EVENTS_SECRET_FILE": app.config["IVR_EVENTS_SECRET_FILE"]})
     if isinstance(secret, Path):
         move_old_secret(Path(app.instance_path) / "events-secret", secret)
+        folder = Path(make_url(url).database or ".").resolve().parent
+        if secret.resolve().is_relative_to(folder):
+            log.warning("the call-event log's secret %s is in the database's folder: a copy of that folder gives "
+                        "callers' numbers back in minutes; keep it elsewhere (IVR_EVENTS_SECRET_FILE)", secret)
     # Written in batches off the webhooks' path (IVR_EVENTS_BATCH seconds at most; 0: at once).
     events = EventLog(url, secret, batch=float(app.config.get("IVR_EVENTS_BATCH", os.environ.get("IVR_EVENTS_BATCH", "0.5"))))
     app.extensions["ivr.events"] = events

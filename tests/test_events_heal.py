@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import logging
 import os
 import shutil
 import signal
@@ -565,7 +564,12 @@ def test_a_deleted_events_folder_under_load_is_made_again_and_written_to(tmp_pat
     assert "not recorded" not in output
 
 
-@pytest.fixture(autouse=True)
-def _quiet_sqlalchemy():
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
-    yield
+def test_a_secret_file_beside_the_database_is_warned_of(tmp_path, monkeypatch, caplog):
+    for name in ("IVR_EVENTS_SECRET", "IVR_EVENTS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IVR_EVENTS_SECRET_FILE", str(tmp_path / "instance" / "events-secret"))
+    app = Flask("ivr", instance_path=str(tmp_path / "instance"))
+    events.init_app(app)
+    assert app.extensions["ivr.events"].refusal is None
+    assert (f"the call-event log's secret {tmp_path / 'instance' / 'events-secret'} is in the database's folder: a copy "
+            "of that folder gives callers' numbers back in minutes") in caplog.text
