@@ -125,7 +125,8 @@ class Tally:
         self.memory = mmap.mmap(-1, self.FORMAT.size)  # anonymous and shared: a forked child writes, its parent reads
 
     def write(self, held: int, writing: int, lost: int) -> None:
-        self.FORMAT.pack_into(self.memory, 0, held, writing, lost)  # one copy: the three agree as far as a kill can tell
+        # One copy of 24 bytes: a kill would have to fall inside it for the three to disagree.
+        self.FORMAT.pack_into(self.memory, 0, held, writing, lost)
 
     def read(self) -> tuple[int, int, int]:
         return self.FORMAT.unpack_from(self.memory, 0)

@@ -440,6 +440,15 @@ def test_admin_page_shows_the_figures_as_charts(events_app, app_log):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_admin_page_shows_the_events_lost(events_app, app_log):
+    page = events_app.test_client().get("/admin", headers=basic(PASSWORD)).get_data(as_text=True)
+    assert "<dt>Call events lost</dt><dd>0</dd>" in page and "could not\n    be written" not in page
+    assert app_log.count_lost(43) is None  # as the gunicorn master does for a worker killed with 43 held
+    page = events_app.test_client().get("/admin", headers=basic(PASSWORD)).get_data(as_text=True)
+    assert "<dt>Call events lost</dt><dd>43</dd>" in page
+    assert "43 call events of this period could not\n    be written" in page
+
+
 def test_admin_csv_is_the_report(events_app, app_log):
     app_log.record(SID, NUMBER, "call_started")
     response = events_app.test_client().get("/admin/report.csv?since=1h", headers=basic(PASSWORD))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import shutil
 import signal
@@ -35,6 +36,7 @@ from ivr.report import report
 from .conftest import TOKEN
 from .gunicorn_helpers import ROOT, Gunicorn
 from .gunicorn_helpers import TOKEN as GUNICORN_TOKEN
+from .test_postgres import Postgres
 from .test_security import signed_post
 
 SECRET = b"a-test-secret-of-at-least-32-bytes!"
@@ -341,6 +343,25 @@ def test_the_secret_an_earlier_version_kept_in_the_instance_folder_is_moved_out(
         assert len(set(conn.execute(select(Event.caller_hash)).scalars())) == 1  # the same caller, recognised
 
 
+def test_another_secret_is_refused_on_a_shared_postgresql_log_too(tmp_path):
+    server = Postgres()
+    try:
+        url = server.url("refused")
+        apps = [create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_EVENTS_URL": url, "IVR_EVENTS_SECRET": secret,
+                            "IVR_EVENTS_BATCH": 0}) for secret in (SECRET, OTHER_SECRET)]
+        assert call(apps[0]).status_code == call(apps[1], "CA-2").status_code == 200
+        log = apps[1].extensions["ivr.events"]
+        where = f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/refused"  # a password would show as ***
+        assert log.refusal == DIFFERENT_SECRET.format(source="IVR_EVENTS_SECRET", database=where)
+        assert log.failures == 1 and apps[0].extensions["ivr.events"].failures == 0
+        with log.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(Event)).scalar_one() == 1
+        for app in apps:
+            app.extensions["ivr.events"].dispose()
+    finally:
+        server.close()
+
+
 # -- 5. what a process holds and loses is tallied where its parent can read it -----------------------
 
 
@@ -364,6 +385,28 @@ def test_the_tally_follows_events_held_lost_and_counted(tmp_path, caplog):
     assert log.tally.read() == (0, 0, 0)
     assert [kind for _, kind in stored(sqlite_url(tmp_path))] == ["call_started"] and lost(sqlite_url(tmp_path)) == 2
     log.tally.close()
+
+
+class Master:
+    """What the gunicorn hooks see of the master: its log, and the app when it preloaded one."""
+
+    def __init__(self, app=None):
+        self.app = type("Application", (), {"callable": app})()
+        self.log = logging.getLogger("gunicorn.error")
+
+
+def test_without_a_preloaded_app_the_master_logs_what_a_worker_lost(caplog):
+    master, worker = Master(), type("Worker", (), {"pid": 4242})()
+    events.before_worker_fork(master, worker)
+    getattr(worker, events.TALLY_ATTRIBUTE).write(43, 0, 2)  # what the worker wrote there before it was killed
+    events.on_worker_exited(master, worker)
+    assert [r.getMessage() for r in caplog.records if r.name == "gunicorn.error"] == [
+        "worker 4242 stopped with 43 call events not written: lost",
+        "worker 4242 stopped with 2 call events lost earlier (logged by it) not yet counted in the call-event log",
+        "45 call events lost by worker 4242 are not counted in the call-event log: the master has no app to reach it "
+        "(gunicorn's preload_app is off)"]
+    events.on_worker_exited(master, worker)  # once only
+    assert len([r for r in caplog.records if r.name == "gunicorn.error"]) == 3
 
 
 # -- real gunicorn -------------------------------------------------------------------------------
