@@ -54,12 +54,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        """Report the configuration in use, and a refused change if there is one."""
+        """Report the configuration in use; to the administrator also what it holds and why a change was refused."""
+        from .admin import authorised
+
         runtime, error = g.ivr, app.extensions["ivr.live"].error
+        health = {"status": "ok" if error is None else "stale", "version": runtime.version}
+        if not authorised():
+            return health  # the error's text names files, lines and values: not for anyone who asks
         hotline = runtime.hotline
-        return {"status": "ok" if error is None else "stale", "version": runtime.version,
-                "languages": [lang.code for lang in hotline.languages],
-                "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
-                "refused_signatures": app.extensions["ivr.refused"].count}
+        return health | {"languages": [lang.code for lang in hotline.languages],
+                         "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
+                         "refused_signatures": app.extensions["ivr.refused"].count}
 
     return app

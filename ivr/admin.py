@@ -55,15 +55,20 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
 
 
+def authorised() -> bool:
+    """Tell whether this request carries the administrator's password (any user name; never without a password set)."""
+    password = current_app.config.get("IVR_ADMIN_PASSWORD", "")
+    auth = request.authorization
+    given = (auth.password or "") if auth and auth.type == "basic" else ""
+    return bool(password) and hmac.compare_digest(given.encode(), password.encode())
+
+
 @bp.before_request
 def guard():
     """Answer 404 without a configured password, and 401 without the right one."""
-    password = current_app.config["IVR_ADMIN_PASSWORD"]
-    if not password:
+    if not current_app.config["IVR_ADMIN_PASSWORD"]:
         abort(404)
-    auth = request.authorization
-    given = (auth.password or "") if auth and auth.type == "basic" else ""
-    if not hmac.compare_digest(given.encode(), password.encode()):
+    if not authorised():
         return Response("The admin page needs its password (any user name).\n", status=401, mimetype="text/plain",
                         headers={"WWW-Authenticate": 'Basic realm="ivr admin", charset="UTF-8"'})
     return None

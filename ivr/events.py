@@ -605,17 +605,21 @@ def utc(at: datetime | None) -> datetime:
 
 
 def step_events(flow: CallFlow, pos: Position | None, digits: str, speech: str, dial_status: str,
-                actions: list) -> list[tuple[str, dict[str, str]]]:
-    """Return the events of one step of a call, as (kind, fields) for EventLog.record."""
+                actions: list, lang: str = "") -> list[tuple[str, dict[str, str]]]:
+    """Return the events of one step of a call, as (kind, fields) for EventLog.record.
+
+    lang: the language a path that is no position (pos None) started with, as CallFlow.respond takes it.
+    """
     out: list[tuple[str, dict[str, str]]] = []
+    key = flow.meaning(pos, digits, speech)  # as CallFlow.respond reads the step
     if pos is not None and flow.exists(pos):
         if pos.kind in ("dialled", "emergency_dialled"):
             out.append(("transfer_outcome", {**_where(pos), "organisation": pos.org, "outcome": dial_status}))
-        else:
-            # As CallFlow.respond: a key first, else the option a spoken answer names.
-            key = digits[:1] or (flow.understand(pos, speech) if speech else None)
-            if key:
-                out += _key_events(flow, pos, key)
+        elif key:
+            out += _key_events(flow, pos, key)
+    elif key == flow.emergency.key:  # at a position that no longer exists, the emergency key still counts
+        lang = pos.lang if pos is not None else lang
+        out.append(("emergency_key", {"lang": lang if lang in flow.codes else "", "menu": ""}))
     for action in actions:
         if isinstance(action, Transfer):
             out.append(("transfer_attempted", {**_where(action.at), "organisation": action.at.org}))

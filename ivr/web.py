@@ -71,8 +71,9 @@ def step(where: str):
             failures = 0
         pos = Position.parse(where, failures, request.args.get("s") == "1")
         flow = runtime().flow.for_caller(caller_country(params))
-        actions = flow.respond(pos, digits, status, speech, lang=Position.language_of(where))
-        return twiml(actions), facts(flow, pos, digits, speech, status, actions)
+        lang = Position.language_of(where)
+        actions = flow.respond(pos, digits, status, speech, lang=lang)
+        return twiml(actions), facts(flow, pos, digits, speech, status, actions, lang)
 
     xml, found = cached(answer_key(where, request.query_string, params, runtime()), answer)
     record(found)
@@ -118,11 +119,11 @@ def cached(key, make):
     return result
 
 
-def facts(flow, pos: Position | None, digits: str, speech: str, status: str, actions) -> list[tuple[str, dict]]:
+def facts(flow, pos: Position | None, digits: str, speech: str, status: str, actions, lang: str) -> list[tuple[str, dict]]:
     """Describe what happened in this step for the call-event log: kinds and fields, nothing personal."""
     if flow.timed:
         g.timed = True
-    return step_events(flow, pos, digits, speech, status, actions)
+    return step_events(flow, pos, digits, speech, status, actions, lang)
 
 
 def record(found: list[tuple[str, dict]]) -> None:

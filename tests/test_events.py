@@ -391,11 +391,17 @@ def flow(app) -> CallFlow:
     ("nl/failed/veilig_thuis/main", "1", "", "", [("transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"})]),
     ("nl/failed/veilig_thuis/main", "2", "", "", []),
     ("xx/menu/nowhere", "1", "", "", []),
+    # A position that no longer exists: the emergency key still counts, in the caller's language.
+    ("nl/menu/main/gone", "9", "", "", [("emergency_key", {"lang": "nl", "menu": ""})]),
+    ("ar/bogus", "", "112", "", [("emergency_key", {"lang": "ar", "menu": ""})]),
+    ("xx/menu/nowhere", "9", "", "", [("emergency_key", {"lang": "", "menu": ""})]),
+    ("nl/menu/main/gone", "1", "", "", []),
 ])
 def test_each_step_records_what_the_caller_did(flow, where, digits, speech, dial, expected):
     pos = Position.parse(where)
-    actions = flow.respond(pos, digits, dial, speech)
-    assert step_events(flow, pos, digits, speech, dial, actions) == expected
+    lang = Position.language_of(where)
+    actions = flow.respond(pos, digits, dial, speech, lang=lang)
+    assert step_events(flow, pos, digits, speech, dial, actions, lang) == expected
 
 
 # -- the admin page ---------------------------------------------------------

@@ -232,21 +232,22 @@ def test_forged_requests_are_refused_before_any_work(shipped, tripwires, data, f
     assert not shipped.crashes.take()
 
 
-def test_refused_signatures_are_counted_in_healthz(shipped):
+def test_refused_signatures_are_counted_in_healthz(shipped, monkeypatch):
     """A per-process count of refused requests, reported by /healthz as refused_signatures.
 
     The count lives in app.extensions["ivr.refused"] (the app's, not a Runtime's: it survives configuration
     reloads); ivr.security.require_twilio_signature adds one before abort(403).
     """
     client = shipped.app.test_client()
-    before = client.get("/healthz").get_json()
+    monkeypatch.setitem(shipped.app.config, "IVR_ADMIN_PASSWORD", "admin")  # the count is the administrator's to see
+    before = client.get("/healthz", auth=("", "admin")).get_json()
     assert "refused_signatures" in before, "/healthz does not report refused_signatures"
     hit = Hit("/voice/en/menu/main", (("Digits", "1"),))
     for forgery in FORGERIES:
         assert shipped.twilio.send(hit, shipped.twilio.signature(hit, forgery, "junk"))[0].status_code == 403
     assert shipped.twilio.send(hit, shipped.twilio.signature(hit))[0].status_code == 200  # not counted
     assert client.get("/voice").status_code == 405  # not a refused signature either
-    after = client.get("/healthz").get_json()
+    after = client.get("/healthz", auth=("", "admin")).get_json()
     assert after["refused_signatures"] - before["refused_signatures"] == len(FORGERIES)
 
 

@@ -15,7 +15,8 @@ from ivr.simulator import FlaskTransport, Simulator
 @pytest.fixture
 def live(tmp_path):
     shutil.copytree("config", tmp_path / "config")
-    app = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config"), "IVR_RELOAD_INTERVAL": 0.001})
+    app = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config"), "IVR_RELOAD_INTERVAL": 0.001,
+                      "IVR_ADMIN_PASSWORD": "admin"})
     return app, tmp_path / "config"
 
 
@@ -41,7 +42,7 @@ def settle(app) -> dict:
     while time.monotonic() < deadline:
         time.sleep(0.05)
         if not live._lock.locked() and live._stamp == stamp(watched(live.config, live.prompts)):
-            return client.get("/healthz").get_json()
+            return client.get("/healthz", auth=("", "admin")).get_json()  # the error: for the administrator
         client.get("/healthz")
     raise AssertionError("the configuration was not reloaded within 10 s")
 

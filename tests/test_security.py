@@ -73,10 +73,19 @@ def test_https_url_behind_a_tls_proxy_is_accepted(client):
     assert signed_post(client, "/voice", PARAMS, url=url).status_code == 403
 
 
-def test_healthz_needs_no_signature(client):
+def test_healthz_needs_no_signature_and_tells_strangers_only_the_state(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
+    assert len(body.pop("version")) == 12
+    assert body == {"status": "ok"}
+
+
+@pytest.mark.parametrize("password", ["", "wrong"])
+def test_healthz_details_need_the_administrators_password(app, client, monkeypatch, password):
+    monkeypatch.setitem(app.config, "IVR_ADMIN_PASSWORD", "admin-secret")
+    assert set(client.get("/healthz", auth=("any", password) if password else None).get_json()) == {"status", "version"}
+    body = client.get("/healthz", auth=("any", "admin-secret")).get_json()
     assert len(body.pop("version")) == 12
     assert isinstance(body.pop("refused_signatures"), int)
     assert body == {"status": "ok", "languages": ["nl", "en", "ar", "tr", "pl", "uk", "ru", "fr", "es", "fa"],
