@@ -10,7 +10,7 @@ SWITCH_INTERVAL = 0.0005
 # its request, and for ten seconds at most (ivr/worker.py), never a whole worker (with sync workers,
 # two slow connections stopped the hotline). A worker's main thread accepts connections and keeps
 # idle ones; its threads read and answer.
-worker_class = "ivr.worker.HotlineWorker"
+worker_class = "ivr.voice.worker.HotlineWorker"
 threads = 64
 
 # The app is built once, in the master, before the workers fork: a worker that starts (or restarts
@@ -21,14 +21,14 @@ preload_app = True
 
 def pre_fork(server, worker):
     """Make the memory in which the new worker keeps its count of call events not yet written."""
-    from ivr import events
+    from ivr.eventlog import events
 
     events.before_worker_fork(server, worker)
 
 
 def post_fork(server, worker):
     """Give a new worker its count of call events held; bring its configuration up to date (the master loaded it when it started)."""
-    from ivr import events
+    from ivr.eventlog import events
 
     events.on_worker_forked(server, worker)  # its count of call events held, where the master can read it
     app = getattr(server.app, "callable", None)  # the preloaded app (None without preload_app)
@@ -39,7 +39,7 @@ def post_fork(server, worker):
 
 def child_exit(server, worker):
     """Log, and count in the call-event log, the events a worker that stopped had not written (kill -9, out of memory)."""
-    from ivr import events
+    from ivr.eventlog import events
 
     events.on_worker_exited(server, worker)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from twilio.request_validator import RequestValidator
 
-from ivr.simulator import Simulator
+from ivr.tools.simulator import Simulator
 
 # (caller's number, keys pressed in turn, transfer outcomes): the flow decides the URLs.
 # The caller's country puts a likely language on key 1 of the language menu.

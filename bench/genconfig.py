@@ -9,10 +9,10 @@ import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
-from ivr import phrases
-from ivr.catalogs import SOURCE_LANGUAGE, catalog_path
-from ivr.config import yaml_texts
-from ivr.languages import KNOWN
+from ivr.core import phrases
+from ivr.loading.catalogs import SOURCE_LANGUAGE, catalog_path
+from ivr.loading.config import yaml_texts
+from ivr.core.languages import KNOWN
 
 MAX_OPTIONS = 8  # keys 1-8: 9, 0 and * are reserved on every menu
 # Only languages in the table can be configured, and only those with a Twilio voice are offered

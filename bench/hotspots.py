@@ -20,7 +20,7 @@ import floor  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from ivr import create_app  # noqa: E402
-from ivr.simulator import FlaskTransport  # noqa: E402
+from ivr.tools.simulator import FlaskTransport  # noqa: E402
 
 TOKEN = "bench-profile-token"
 BASE = "http://127.0.0.1:8000"

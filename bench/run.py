@@ -22,7 +22,7 @@ import load  # noqa: E402
 import startup  # noqa: E402
 from servers import FLOOR_APP, HOTLINE_APP, Server, procfile_web  # noqa: E402
 
-from ivr.simulator import HttpTransport  # noqa: E402
+from ivr.tools.simulator import HttpTransport  # noqa: E402
 
 TARGETS = {"throughput": 0.70, "median": 1.3, "p99_ms": 25.0}
 

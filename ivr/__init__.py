@@ -6,14 +6,16 @@ import os
 from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .prompts import DEFAULT_DIR as PROMPTS_DIR
-from .security import Refusals
+from .audio.prompts import DEFAULT_DIR as PROMPTS_DIR
+from .voice.signatures import Refusals
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the hotline app; refuse to start without a token, or with an invalid configuration and no valid copy kept."""
-    from . import events, live, web, websim
-    from .answers import CachedAnswers
+    from .eventlog import events
+    from .voice import live, views as web
+    from .tools import websim
+    from .voice.answers import CachedAnswers
 
     # static_folder=None: the simulator serves its own files, behind its own access rules.
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -55,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         """Report the configuration in use; to the administrator also what it holds and why a change was refused."""
-        from .admin import authorised
+        from .eventlog.admin import authorised
 
         runtime, error = g.ivr, app.extensions["ivr.live"].error
         health = {"status": "ok" if error is None else "stale", "version": runtime.version}

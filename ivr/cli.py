@@ -7,11 +7,11 @@ import secrets
 import sys
 from pathlib import Path
 
-from .config import ConfigError, check, config_dir
-from .languages import ENGINES
-from .prompts import DEFAULT_DIR as PROMPTS_DIR
-from .prompts import PromptLibrary, prompt_name
-from .simulator import OUTCOMES, FlaskTransport, HttpTransport, Simulator
+from .loading.config import ConfigError, check, config_dir
+from .core.languages import ENGINES
+from .audio.prompts import DEFAULT_DIR as PROMPTS_DIR
+from .audio.prompts import PromptLibrary, prompt_name
+from .tools.simulator import OUTCOMES, FlaskTransport, HttpTransport, Simulator
 
 DEV_TOKEN = Path(__file__).resolve().parent.parent / "instance" / "dev-token"
 
@@ -79,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "graph":
             return run_graph(args, folder, prompts)
         if args.command == "report":
-            from .events import events_url
-            from .report import run_report
+            from .eventlog.events import events_url
+            from .eventlog.report import run_report
 
             return run_report(events_url(), args.since, args.csv, sys.stdout)
         if args.command == "events":
-            from .events import events_url, retention_days
-            from .report import run_purge
+            from .eventlog.events import events_url, retention_days
+            from .eventlog.report import run_purge
 
             return run_purge(events_url(), args.older_than or f"{retention_days()}d", sys.stdout)
         return run_translations(args.action, folder)
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_check(folder: Path, prompts: Path) -> int:
-    from .release import check_release
+    from .voice.release import check_release
 
     library = PromptLibrary(prompts)
     # The loader's checks, then every document a caller can get, made and measured (as the server does).
@@ -121,8 +121,8 @@ def _count(n: int, word: str) -> str:
 
 def print_missing_audio(folder: Path, library, offered: list[str]) -> None:
     """List exactly which prompts of each language not offered still lack audio."""
-    from .explore import walk
-    from .pipeline import missing
+    from .core.explore import walk
+    from .audio.pipeline import missing
 
     candidates, _ = check(folder, offer=False)
     silent = [lang.code for lang in candidates.languages if lang.say_language is None and lang.code not in offered]
@@ -139,8 +139,8 @@ def table_problems(folder: Path) -> list[str]:
     """Check the language table against what gTTS and the installed espeak-ng really speak."""
     from gtts.lang import tts_langs
 
-    from .languages import KNOWN
-    from .tts import espeak_voices
+    from .core.languages import KNOWN
+    from .audio.tts import espeak_voices
 
     configured = [KNOWN[code] for code in _configured_codes(folder) if code in KNOWN]
     gtts = tts_langs()
@@ -158,7 +158,7 @@ def table_problems(folder: Path) -> list[str]:
 
 
 def _configured_codes(folder: Path) -> list[str]:
-    from .config import read_source
+    from .loading.config import read_source
 
     data = read_source(folder).data.get("languages") or []
     codes = [item if isinstance(item, str) else item.get("code", "") for item in data if isinstance(item, (str, dict))]
@@ -166,10 +166,10 @@ def _configured_codes(folder: Path) -> list[str]:
 
 
 def run_prompts(args, folder: Path, prompts: Path) -> int:
-    from .explore import walk
-    from .pipeline import build, missing, plan
-    from .prompts import PromptLibrary
-    from .tts import Telephone
+    from .core.explore import walk
+    from .audio.pipeline import build, missing, plan
+    from .audio.prompts import PromptLibrary
+    from .audio.tts import Telephone
 
     hotline, problems = check(folder, offer=False)
     if hotline is None:
@@ -215,7 +215,7 @@ def simulators(args, folder: Path, prompts: Path):
         if not token:
             print(f"ivr simulate: set TWILIO_AUTH_TOKEN to the hotline's token (make run keeps it in {DEV_TOKEN})", file=sys.stderr)
             return 2
-        from .prompts import PromptLibrary
+        from .audio.prompts import PromptLibrary
 
         # The words of played audio come from the local manifest, where the hotline runs here.
         words = PromptLibrary(prompts).words_for_url
@@ -234,7 +234,7 @@ def simulators(args, folder: Path, prompts: Path):
 
 
 def run_graph(args, folder: Path, prompts: Path) -> int:
-    from .graph import dot, mermaid
+    from .tools.graph import dot, mermaid
 
     hotline, problems = check(folder, PromptLibrary(prompts))
     if hotline is None:
@@ -253,7 +253,7 @@ def run_fallback(args, folder: Path, prompts: Path) -> int:
     """Write the fallback document of a valid configuration, and say what it tells and what to do next."""
     from urllib.parse import urlsplit
 
-    from .fallback import AUDIO_DIR, TooLarge, build, write
+    from .tools.fallback import AUDIO_DIR, TooLarge, build, write
 
     base = urlsplit(args.base_url)
     if args.base_url and (base.scheme not in ("https", "http") or not base.netloc):
@@ -289,11 +289,11 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
     if isinstance(make, int):
         return make
     if args.scenario:
-        from .scenarios import run_files
+        from .tools.scenarios import run_files
 
         return run_files([Path(p) for p in args.scenario], make)
     if args.all_paths:
-        from .paths import all_paths, print_report
+        from .tools.paths import all_paths, print_report
 
         hotline, _ = check(folder, PromptLibrary(prompts))
         return print_report(all_paths(hotline, make(args.caller)))
@@ -320,12 +320,12 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
 
 
 def run_translations(action: str, folder: Path) -> int:
-    from .catalogs import SOURCE_LANGUAGE
-    from .translations import status, update
+    from .loading.catalogs import SOURCE_LANGUAGE
+    from .i18n.translations import status, update
 
     codes = _configured_codes(folder) or [SOURCE_LANGUAGE]
     if action == "update":
-        from .translations import Unreadable
+        from .i18n.translations import Unreadable
 
         try:
             done = update(folder, codes)

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from ivr import create_app
-from ivr.simulator import FlaskTransport, Simulator
+from ivr.tools.simulator import FlaskTransport, Simulator
 
 TOKEN = "test-auth-token"
 

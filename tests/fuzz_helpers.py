@@ -16,8 +16,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request
 
-from ivr import phrases as P
-from ivr.actions import KINDS, Position
+from ivr.core import phrases as P
+from ivr.core.actions import KINDS, Position
 
 MAX_SECONDS = 2.0  # per request: anything slower is a hang as far as Twilio is concerned
 BODY_LIMIT = 64 * 1024
@@ -169,7 +169,7 @@ def hits(draw, names: Names) -> Hit:
 
 # -- sending, signed or not --------------------------------------------------
 
-from ivr.security import MAX_FIELDS  # noqa: E402
+from ivr.voice.signatures import MAX_FIELDS  # noqa: E402
 
 UNSIGNABLE = "no-signature-covers-this-form"
 FORGERIES = ("none", "empty", "wrong token", "other url", "https", "extra parameter", "junk", "another request's")

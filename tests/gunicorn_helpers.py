@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ivr.simulator import Call, HttpTransport, Simulator
+from ivr.tools.simulator import Call, HttpTransport, Simulator
 
 from .conftest import free_port
 

@@ -8,12 +8,12 @@ from dataclasses import replace
 import pytest
 
 from ivr import create_app
-from ivr.config import check
-from ivr.explore import walk
-from ivr.flow import CallFlow
-from ivr.pipeline import missing
-from ivr.prompts import PromptLibrary, prompt_name
-from ivr.simulator import FlaskTransport, Simulator
+from ivr.loading.config import check
+from ivr.core.explore import walk
+from ivr.core.flow import CallFlow
+from ivr.audio.pipeline import missing
+from ivr.audio.prompts import PromptLibrary, prompt_name
+from ivr.tools.simulator import FlaskTransport, Simulator
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_every_answer_of_every_path_waits_for_a_key_or_ends_deliberately():
 
 
 def test_a_walk_that_remembers_visits_finds_what_a_plain_walk_finds(monkeypatch):
-    from ivr import explore
+    from ivr.core import explore
 
     hotline, _ = check("config", offer=False)
     remembered = walk(hotline)

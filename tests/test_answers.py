@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from ivr import answers, create_app
+from ivr import create_app
+from ivr.voice import answers
 from tests.conftest import TOKEN
 
 STEP = "/voice/en/menu/main"
@@ -38,7 +39,7 @@ def post(app, path: str, params: dict, signature: str | None = None, headers: di
 def kinds(app) -> list[str]:
     from sqlalchemy import select
 
-    from ivr.events import Event
+    from ivr.eventlog.events import Event
 
     with app.extensions["ivr.events"].engine.connect() as conn:
         return [row.kind for row in conn.execute(select(Event.kind).order_by(Event.id))]

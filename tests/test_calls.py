@@ -89,7 +89,7 @@ def test_second_page_of_languages_and_back(phone):
     ("+31612345678", "Voor Nederlands, druk op 1.", "nl"),
 ])
 def test_the_callers_likely_language_comes_first_with_its_usual_key(app, caller, first, lang):
-    from ivr.simulator import FlaskTransport, Simulator
+    from ivr.tools.simulator import FlaskTransport, Simulator
     from tests.conftest import TOKEN
 
     phone = Simulator(FlaskTransport(app), TOKEN, "http://localhost", caller=caller,
@@ -202,7 +202,7 @@ def test_emergency_transfer_where_the_carrier_allows_it(tmp_path, monkeypatch):
     import shutil
 
     from ivr import create_app
-    from ivr.simulator import FlaskTransport, Simulator
+    from ivr.tools.simulator import FlaskTransport, Simulator
 
     shutil.copytree("config", tmp_path / "config")
     settings = tmp_path / "config" / "hotline.yaml"
@@ -333,7 +333,7 @@ def test_a_mangled_url_without_a_language_leads_to_the_language_menu(client, whe
 @pytest.mark.parametrize("where", ["ar/menu/gone", "ar/org/unknown/main", "ar/dialled/gone/main", "ar/menu/" + "a" * 100])
 @pytest.mark.parametrize("answer", [{"Digits": "9"}, {"SpeechResult": "واحد واحد اثنان 112"}])
 def test_the_emergency_key_works_on_a_position_that_no_longer_exists(app, client, where, answer):
-    from ivr import phrases
+    from ivr.core import phrases
     from tests.test_security import signed_post
 
     xml = signed_post(client, f"/voice/{where}", answer).get_data(as_text=True)

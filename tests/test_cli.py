@@ -26,7 +26,7 @@ def test_prompts_missing_lists_what_to_record(capsys):
     assert len(lines) == 98 and out.err == "98 prompts without audio\n"
     code, file, text = lines[0].split("\t")
     assert code == "so" and file.startswith("prompts/recorded/so/") and file.endswith(".mp3")
-    from ivr.prompts import prompt_name
+    from ivr.audio.prompts import prompt_name
 
     assert file == f"prompts/recorded/so/{prompt_name('so', text)}.mp3"
 

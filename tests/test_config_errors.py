@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from ivr.cli import main
-from ivr.config import check
-from ivr.prompts import DEFAULT_DIR, PromptLibrary
-from ivr.release import check_release
+from ivr.loading.config import check
+from ivr.audio.prompts import DEFAULT_DIR, PromptLibrary
+from ivr.voice.release import check_release
 
 BROKEN = Path(__file__).parent / "broken"
 # A case is one file (<case>.yaml, copied as hotline.yaml) or a folder of files (catalogs, several
@@ -102,7 +102,7 @@ def test_one_broken_file_is_not_buried_under_its_consequences(tmp_path):
 def test_libyaml_and_pyyaml_read_the_same_data_and_lines(monkeypatch):
     import yaml
 
-    from ivr.config import read_source
+    from ivr.loading.config import read_source
 
     assert hasattr(yaml, "CSafeLoader"), "PyYAML without libyaml: the fast parser is not being tested"
     fast = read_source(Path("config"))
@@ -152,8 +152,8 @@ def test_a_file_too_large_is_refused_at_once_with_its_line(tmp_path, size, messa
 
 
 def test_a_translation_that_slipped_past_the_checker_is_said_as_the_source_text():
-    from ivr import phrases
-    from ivr.catalogs import Catalogs
+    from ivr.core import phrases
+    from ivr.loading.catalogs import Catalogs
 
     catalogs = Catalogs({"nl": {phrases.EMERGENCY: "Bel {emergency:>30000000}.", phrases.CONNECTING: "Met {naam}."}})
     said = catalogs.say("nl", phrases.EMERGENCY, emergency="1 1 2")

@@ -15,11 +15,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from ivr import create_app, events
-from ivr.actions import Position
-from ivr.events import Event, EventLog, database_url, events_secret, events_url, retention_days, secret_file, step_events
-from ivr.report import report
-from ivr.flow import CallFlow
+from ivr import create_app
+from ivr.eventlog import events
+from ivr.core.actions import Position
+from ivr.eventlog.events import Event, EventLog, database_url, events_secret, events_url, retention_days, secret_file, step_events
+from ivr.eventlog.report import report
+from ivr.core.flow import CallFlow
 
 from .conftest import TOKEN
 from .test_security import signed_post

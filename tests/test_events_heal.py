@@ -29,9 +29,10 @@ from flask import Flask
 from sqlalchemy import delete, func, select
 from twilio.request_validator import RequestValidator
 
-from ivr import create_app, events
-from ivr.events import DIFFERENT_SECRET, MISSING_SECRET, Event, EventLog, Lost, Meta, Tally
-from ivr.report import report
+from ivr import create_app
+from ivr.eventlog import events
+from ivr.eventlog.events import DIFFERENT_SECRET, MISSING_SECRET, Event, EventLog, Lost, Meta, Tally
+from ivr.eventlog.report import report
 
 from .conftest import TOKEN
 from .gunicorn_helpers import ROOT, Gunicorn
@@ -80,7 +81,7 @@ UNPRIVILEGED_WORKER = textwrap.dedent("""
     import json, logging, os, sys
     sys.path.insert(0, {root!r})
     from flask import Flask
-    from ivr import events
+    from ivr.eventlog import events
     warm = events.EventLog("sqlite://", b"w" * 40)
     warm.record("CA-warm", "+31600000000", "call_started")
     logging.basicConfig(stream=sys.stderr, level=logging.ERROR, format="%(message)s")
@@ -238,7 +239,7 @@ def status(app, sid: str = "CA-1"):
 
 
 def refusals(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "ivr.events" and "hashed with" in r.getMessage()]
+    return [r.getMessage() for r in caplog.records if r.name == "ivr.eventlog.events" and "hashed with" in r.getMessage()]
 
 
 def test_another_secret_is_refused_and_the_calls_still_answer(tmp_path, hotline, caplog):

@@ -15,14 +15,14 @@ from urllib.request import urlopen
 import phonenumbers
 import pytest
 
-from ivr import fallback as fallback_module
-from ivr import phrases as P
+from ivr.tools import fallback as fallback_module
+from ivr.core import phrases as P
 from ivr.cli import main
-from ivr.config import load
-from ivr.fallback import build
-from ivr.flow import CallFlow
-from ivr.prompts import DEFAULT_DIR as PROMPTS_DIR
-from ivr.prompts import PromptLibrary
+from ivr.loading.config import load
+from ivr.tools.fallback import build
+from ivr.core.flow import CallFlow
+from ivr.audio.prompts import DEFAULT_DIR as PROMPTS_DIR
+from ivr.audio.prompts import PromptLibrary
 
 from .conftest import free_port
 

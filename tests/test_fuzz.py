@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from ivr import create_app, web
-from ivr.actions import Position
-from ivr.flow import CallFlow
-from ivr.twiml import Renderer
+from ivr import create_app
+from ivr.voice import views as web
+from ivr.core.actions import Position
+from ivr.core.flow import CallFlow
+from ivr.voice.twiml import Renderer
 from tests.conftest import TOKEN
 from tests.fuzz_helpers import (BODY_LIMIT, FORGERIES, MAX_SECONDS, UNSIGNABLE, Crashes, Hit, Judge, Names, Twilio,
                                 header_text, hits)
@@ -236,7 +237,7 @@ def test_refused_signatures_are_counted_in_healthz(shipped, monkeypatch):
     """A per-process count of refused requests, reported by /healthz as refused_signatures.
 
     The count lives in app.extensions["ivr.refused"] (the app's, not a Runtime's: it survives configuration
-    reloads); ivr.security.require_twilio_signature adds one before abort(403).
+    reloads); ivr.voice.signatures.require_twilio_signature adds one before abort(403).
     """
     client = shipped.app.test_client()
     monkeypatch.setitem(shipped.app.config, "IVR_ADMIN_PASSWORD", "admin")  # the count is the administrator's to see

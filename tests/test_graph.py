@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.config import check
-from ivr.graph import dot, mermaid
+from ivr.loading.config import check
+from ivr.tools.graph import dot, mermaid
 
 VALID = Path(__file__).parent / "broken" / "_valid.yaml"
 ID = r"[mo]_[a-z][a-z0-9_]*|languages|emergency"  # the config's ids, prefixed: safe in both languages

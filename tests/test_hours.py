@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr import create_app
-from ivr.hours import Hours
-from ivr.simulator import FlaskTransport, Simulator
+from ivr.core.hours import Hours
+from ivr.tools.simulator import FlaskTransport, Simulator
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HOURS = Hours.model_validate({

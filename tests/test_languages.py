@@ -5,7 +5,7 @@ import shutil
 
 from ivr import create_app
 from ivr.cli import main
-from ivr.languages import KNOWN
+from ivr.core.languages import KNOWN
 from tests.test_security import signed_post
 
 
@@ -33,7 +33,7 @@ def test_slow_speech_wraps_say_in_a_slower_rate(tmp_path):
 
 def test_check_verifies_the_table_against_gtts_and_espeak(monkeypatch, capsys):
     monkeypatch.setattr("gtts.lang.tts_langs", lambda: {"en": "English"})
-    monkeypatch.setattr("ivr.tts.espeak_voices", lambda binary=None: {"en-gb"})
+    monkeypatch.setattr("ivr.audio.tts.espeak_voices", lambda binary=None: {"en-gb"})
     assert main(["check"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "ivr/languages.py: nl: warning: gTTS has no voice 'nl'" in out

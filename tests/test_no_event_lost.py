@@ -11,7 +11,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ivr.simulator import HttpTransport, Simulator
+from ivr.tools.simulator import HttpTransport, Simulator
 
 from .conftest import free_port
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from ivr.flow import CallFlow
-from ivr.paths import all_paths, print_report
-from ivr.phone import parse_phone
-from ivr.simulator import FlaskTransport, Simulator
+from ivr.core.flow import CallFlow
+from ivr.tools.paths import all_paths, print_report
+from ivr.core.phone import parse_phone
+from ivr.tools.simulator import FlaskTransport, Simulator
 
 from .conftest import TOKEN
 

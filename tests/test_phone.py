@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.phone import PhoneError, parse_emergency, parse_phone
+from ivr.core.phone import PhoneError, parse_emergency, parse_phone
 
 
 @pytest.mark.parametrize("written, e164, kind, groups", [

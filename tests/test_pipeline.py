@@ -13,11 +13,11 @@ import responses
 from responses.registries import OrderedRegistry
 
 from ivr.cli import main
-from ivr.config import check
-from ivr.explore import walk
-from ivr.pipeline import build, plan
-from ivr.prompts import PromptLibrary, read_manifest
-from ivr.tts import EspeakEngine, GTTSEngine, Telephone
+from ivr.loading.config import check
+from ivr.core.explore import walk
+from ivr.audio.pipeline import build, plan
+from ivr.audio.prompts import PromptLibrary, read_manifest
+from ivr.audio.tts import EspeakEngine, GTTSEngine, Telephone
 
 GOOGLE = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 MP3 = b"\xff\xfb\x90\x64" + b"\x00" * 60  # enough of an MP3 frame for a file that is not empty
@@ -83,7 +83,7 @@ def test_gtts_retries_after_429_and_a_dropped_connection(small, tmp_path):
 @responses.activate
 def test_gtts_gives_up_on_a_persistent_500(tmp_path):
     responses.add(responses.POST, GOOGLE, status=500)
-    from ivr.tts import SynthesisError
+    from ivr.audio.tts import SynthesisError
 
     with pytest.raises(SynthesisError, match=r"500 \(Internal Server Error\) from TTS API. Probable cause: Upstream API error"):
         GTTSEngine(wait=0, interval=0, attempts=3).synthesise("Welcome.", "en", False, tmp_path / "x.mp3")
@@ -93,7 +93,7 @@ def test_gtts_gives_up_on_a_persistent_500(tmp_path):
 @responses.activate
 def test_gtts_does_not_retry_a_403(tmp_path):
     responses.add(responses.POST, GOOGLE, status=403)
-    from ivr.tts import SynthesisError
+    from ivr.audio.tts import SynthesisError
 
     with pytest.raises(SynthesisError, match="Bad token or upstream API changes"):
         GTTSEngine(wait=0, interval=0).synthesise("Welcome.", "en", False, tmp_path / "x.mp3")
@@ -116,7 +116,7 @@ def test_an_answer_without_audio_fails_and_leaves_no_file(small):
 def test_cli_reports_failures_and_exits_non_zero(small, capsys, monkeypatch):
     config, prompts = small
     responses.add(responses.POST, GOOGLE, status=500)
-    monkeypatch.setattr("ivr.pipeline.GTTSEngine", lambda: GTTSEngine(wait=0, interval=0))
+    monkeypatch.setattr("ivr.audio.pipeline.GTTSEngine", lambda: GTTSEngine(wait=0, interval=0))
     code = main(["--config", str(config), "--prompts", str(prompts), "prompts", "build", "--jobs", "1"])
     out = capsys.readouterr()
     assert code == 1
@@ -175,7 +175,7 @@ def test_dry_run_lists_and_changes_nothing(small, capsys):
 
 def test_recording_wins_and_is_not_built(small):
     config, prompts = small
-    from ivr.prompts import prompt_name
+    from ivr.audio.prompts import prompt_name
 
     recorded = prompts / "recorded" / "en"
     recorded.mkdir(parents=True)

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select, text
 
 from ivr import create_app
-from ivr.events import Event
-from ivr.report import report
+from ivr.eventlog.events import Event
+from ivr.eventlog.report import report
 
 from .conftest import free_port
 from .test_events import NUMBER_FORMS, SECRET

@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from ivr import create_app
-from ivr.config import check
-from ivr.prompts import PromptLibrary, prompt_name
+from ivr.loading.config import check
+from ivr.audio.prompts import PromptLibrary, prompt_name
 from tests.test_security import signed_post
 
 TEXT = "If you are in immediate danger, press 9."

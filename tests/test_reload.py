@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr import create_app
-from ivr.simulator import FlaskTransport, Simulator
+from ivr.tools.simulator import FlaskTransport, Simulator
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def phone(app):
 
 def settle(app) -> dict:
     """Ask /healthz until the reload that runs in the background has seen the files as they are now."""
-    from ivr.live import stamp, watched
+    from ivr.voice.live import stamp, watched
 
     client, live = app.test_client(), app.extensions["ivr.live"]
     deadline = time.monotonic() + 10

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ivr.events import EventLog
-from ivr.report import Report, parse_since, print_report, report, run_purge, run_report, write_csv
+from ivr.eventlog.events import EventLog
+from ivr.eventlog.report import Report, parse_since, print_report, report, run_purge, run_report, write_csv
 
 NOW = datetime(2024, 5, 8, 12, 0, tzinfo=timezone.utc)
 SINCE = NOW - timedelta(days=7)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.scenarios import run_files
-from ivr.simulator import FlaskTransport, Simulator
+from ivr.tools.scenarios import run_files
+from ivr.tools.simulator import FlaskTransport, Simulator
 
 from .conftest import TOKEN
 

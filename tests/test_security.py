@@ -107,7 +107,7 @@ def test_no_token_no_server(monkeypatch):
 
 def test_invalid_configuration_no_server(tmp_path):
     from ivr import create_app
-    from ivr.config import ConfigError
+    from ivr.loading.config import ConfigError
 
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "hotline.yaml").write_text("hotline: {}\n")
@@ -123,7 +123,7 @@ def test_invalid_configuration_no_server(tmp_path):
     ([("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234")], "IK+Dwps556ElfBT0I3Rgjkr1wJU="),
 ])
 def test_the_single_pass_check_agrees_with_twilios_vectors(pairs, expected):
-    from ivr.security import signed
+    from ivr.voice.signatures import signed
 
     url = "https://mycompany.com/myapp.php?foo=1&bar=2"
     form: dict[str, list[str]] = {}
@@ -135,7 +135,7 @@ def test_the_single_pass_check_agrees_with_twilios_vectors(pairs, expected):
 
 
 def test_more_fields_than_twilio_sends_are_refused_before_any_signature_work(app, client, monkeypatch):
-    from ivr import security
+    from ivr.voice import signatures as security
 
     params = {"CallSid": "CA1", "From": "+31612345678", **{f"Field{i}": "x" for i in range(security.MAX_FIELDS - 2)}}
     assert signed_post(client, "/voice", params).status_code == 200  # 100 fields: answered

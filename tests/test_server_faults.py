@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.config import load
+from ivr.loading.config import load
 
 from .gunicorn_helpers import Gunicorn
 
@@ -164,7 +164,7 @@ def test_slow_clients_do_not_hold_the_callers_capacity(server, veilig_thuis, cou
 
 
 def test_a_connection_still_sending_its_request_after_the_deadline_is_closed(server):
-    from ivr.worker import DEADLINE
+    from ivr.voice.worker import DEADLINE
 
     hotline = server()
     client = SlowClient(hotline.port)

@@ -8,8 +8,8 @@ import pytest
 from markupsafe import escape
 
 from ivr import create_app
-from ivr.graph import mermaid
-from ivr.websim import serializer
+from ivr.tools.graph import mermaid
+from ivr.tools.websim import serializer
 
 from .conftest import TOKEN
 

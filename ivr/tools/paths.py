@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from textwrap import shorten
 from typing import TextIO
 
-from .actions import Position
-from .config import Hotline
-from .flow import LANGUAGE_MENU, CallFlow
+from ..core.actions import Position
+from ..loading.config import Hotline
+from ..core.flow import LANGUAGE_MENU, CallFlow
 from .simulator import Simulator
 
 Keys = tuple[str, ...]

@@ -5,8 +5,8 @@ from typing import Callable, Iterable
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from .actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
-from .languages import Language
+from ..core.actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
+from ..core.languages import Language
 
 
 class Renderer:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from .config import Hotline
-from .flow import CallFlow
-from .schema import Organisation
+from ..loading.config import Hotline
+from ..core.flow import CallFlow
+from ..core.schema import Organisation
 
 WIDTH = 40  # characters per line of a label: long prompts would stretch the picture sideways
 START = "languages"

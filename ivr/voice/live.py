@@ -12,12 +12,12 @@ from typing import Callable
 from flask import Flask, g
 from twilio.request_validator import RequestValidator
 
-from .config import ConfigError, config_dir, load
-from .actions import Say
-from .flow import CallFlow
+from ..loading.config import ConfigError, config_dir, load
+from ..core.actions import Say
+from ..core.flow import CallFlow
 from . import release
 from .lastgood import LastGood
-from .prompts import MANIFEST, RECORDED, PromptLibrary
+from ..audio.prompts import MANIFEST, RECORDED, PromptLibrary
 from .twiml import Renderer
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def stamp(files: list[Path]) -> tuple:
 def version_of(config: Path, prompts: Path, files: list[Path]) -> str:
     """Return the configuration's version: a hash of what the files say, named below their folders.
 
-    Names are relative, so that a kept copy of the configuration (ivr.lastgood) has the version of the original.
+    Names are relative, so that a kept copy of the configuration (ivr.voice.lastgood) has the version of the original.
     """
     digest = hashlib.sha256()
     for file in files:
@@ -90,7 +90,7 @@ class Live:
 
     What is served never depends on the files on disk being valid: a refused change keeps the
     runtime in use, and a worker that starts while the files are invalid serves the last valid
-    copy kept on disk (ivr.lastgood), or one a sibling worker has kept since.
+    copy kept on disk (ivr.voice.lastgood), or one a sibling worker has kept since.
     """
 
     def __init__(self, app: Flask, build: Callable[[Path], Runtime], interval: float):

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .events import reason
 from .report import Report, menu_label, option_label, parse_since, report, write_csv
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 DEFAULT_SINCE = "7d"
 BAR = 360  # the longest bar, in SVG units

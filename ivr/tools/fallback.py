@@ -8,12 +8,12 @@ from pathlib import Path
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import phrases as P
-from .actions import Pause, Say
-from .config import Hotline
-from .flow import CallFlow
-from .prompts import PromptLibrary
-from .twiml import Renderer
+from ..core import phrases as P
+from ..core.actions import Pause, Say
+from ..loading.config import Hotline
+from ..core.flow import CallFlow
+from ..audio.prompts import PromptLibrary
+from ..voice.twiml import Renderer
 
 DOCUMENT = "fallback.xml"
 AUDIO_DIR = "audio"

@@ -5,15 +5,15 @@ from collections import deque
 from dataclasses import replace
 from typing import Iterator
 
-from . import phrases as P
-from .actions import Action, Ask, Go, Position, Transfer
-from .config import Hotline, check
-from .explore import remembering
-from .flow import CallFlow
-from .paths import _differences, all_paths
-from .prompts import PromptLibrary
+from ..core import phrases as P
+from ..core.actions import Action, Ask, Go, Position, Transfer
+from ..loading.config import Hotline, check
+from ..core.explore import remembering
+from ..core.flow import CallFlow
+from ..tools.paths import _differences, all_paths
+from ..audio.prompts import PromptLibrary
 from .twiml import Renderer
-from .yamlsource import Problem
+from ..loading.yamlsource import Problem
 
 MAX_DOCUMENT = 64_000  # bytes: Twilio refuses a larger TwiML document (error 11750); kB read as 1,000 to be safe
 # The longest URLs a document can hold: a public host name of 60 characters, the counters at their largest.

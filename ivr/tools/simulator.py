@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 SILENCE = ("-", "silence")
 HANG_UP = ("hangup", "q")
-from .actions import OUTCOMES
+from ..core.actions import OUTCOMES
 
 __all__ = ["OUTCOMES", "Call", "Event", "FlaskTransport", "HttpTransport", "Simulator", "Waiting"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .config import Hotline
-from .languages import Language
+from ..loading.config import Hotline
+from ..core.languages import Language
 from .prompts import MANIFEST, PromptLibrary, read_manifest
 from .tts import EspeakEngine, GTTSEngine, SynthesisError, Telephone
 

@@ -1,9 +1,9 @@
 """Answer a repeated webhook step from the answer cache, before Flask: a dictionary lookup, not a request.
 
 Most of a call's requests are ones the hotline has answered before (the same menu, the same key,
-callers from the same country). ivr.web renders each answer once and keeps it in the runtime's
-cache; this WSGI layer checks the signature exactly as ivr.security does, takes the same key
-(ivr.web.answer_key) and, on a hit, sends the kept bytes. Anything else (a miss, a forged or
+callers from the same country). ivr.voice.views renders each answer once and keeps it in the runtime's
+cache; this WSGI layer checks the signature exactly as ivr.voice.signatures does, takes the same key
+(ivr.voice.views.answer_key) and, on a hit, sends the kept bytes. Anything else (a miss, a forged or
 unusual request, an error of its own) goes on to Flask untouched, which answers or refuses it.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import logging
 from flask import Flask
 from werkzeug.wsgi import ClosingIterator
 
-from .security import FORM, first_values, parse_form, public_url, signature_algorithm, signed
-from .web import answer_key, event_writer
+from .signatures import FORM, first_values, parse_form, public_url, signature_algorithm, signed
+from .views import answer_key, event_writer
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class CachedAnswers:
             if found is not None:
                 body, write = found
                 start_response("200 OK", HEADERS + [("Content-Length", str(len(body)))])
-                # The events are written after the answer is sent, as ivr.web does.
+                # The events are written after the answer is sent, as ivr.voice.views does.
                 return ClosingIterator([body], [write] if write else [])
         return self.wsgi_app(environ, start_response)
 

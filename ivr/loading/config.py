@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any, Iterator
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ValidationError
 
-from . import phrases
+from ..core import phrases
 from .catalogs import MAX_TEXT, SOURCE_LANGUAGE, Catalogs, catalog_path, placeholder_problem, placeholders, read_catalog
-from .languages import KNOWN, Language
-from .schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, id_problem
+from ..core.languages import KNOWN, Language
+from ..core.schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, id_problem
 from .yamlsource import Budget, Path_, Problem, Source, Where, dotted, nearest, read_yaml
 
 if TYPE_CHECKING:
-    from .prompts import PromptLibrary
+    from ..audio.prompts import PromptLibrary
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
 SECTIONS = ("hotline", "languages", "organisations", "menus")
 MISSING_LISTED = 10  # more missing translations than this are summed up in one line
 MISSING_HINTS = {
@@ -80,8 +80,8 @@ def check(directory: str | os.PathLike | None = None, prompts: "PromptLibrary | 
 
     With offer=False every configured language is kept, spoken or not (for the prompt pipeline).
     """
-    from .prompts import DEFAULT_DIR as PROMPTS_DIR
-    from .prompts import PromptLibrary
+    from ..audio.prompts import DEFAULT_DIR as PROMPTS_DIR
+    from ..audio.prompts import PromptLibrary
 
     folder = config_dir(directory)
     source = read_source(folder)
@@ -237,7 +237,7 @@ class _Checker:
 
     def offer(self, hotline: Hotline, prompts: "PromptLibrary") -> Hotline | None:
         """Offer a language without a Twilio voice only where every one of its prompts has audio."""
-        from .explore import walk
+        from ..core.explore import walk
 
         while True:
             voiceless = {lang.code for lang in hotline.languages if lang.say_language is None}
@@ -272,8 +272,8 @@ class _Checker:
 
     def keywords(self, hotline: Hotline) -> None:
         """Warn where saying an option's keyword, in some language, would not choose that option."""
-        from .actions import Position
-        from .flow import CallFlow
+        from ..core.actions import Position
+        from ..core.flow import CallFlow
 
         if not hotline.settings.speech:
             return

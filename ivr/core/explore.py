@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .actions import OUTCOMES, Action, Ask, Go, Position, Say, Transfer
-from .config import Hotline
+from ..loading.config import Hotline
 from .flow import CallFlow
 
 KEYS = tuple("1234567890*#")

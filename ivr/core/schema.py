@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .actions import PART_LENGTH
-from .catalogs import MAX_TEXT
+from ..loading.catalogs import MAX_TEXT
 from .hours import Hours, parse_hours
 from .phone import Phone, parse_emergency, parse_phone
 

@@ -38,9 +38,9 @@ from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .actions import Position, Transfer
-from .flow import CallFlow
-from .security import require_twilio_signature
+from ..core.actions import Position, Transfer
+from ..core.flow import CallFlow
+from ..voice.signatures import require_twilio_signature
 
 log = logging.getLogger(__name__)
 

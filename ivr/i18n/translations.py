@@ -8,11 +8,11 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
-from .catalogs import DOMAIN, SOURCE_LANGUAGE, catalog_path
-from .config import read_source, shown_name, yaml_texts
-from .yamlsource import dotted
+from ..loading.catalogs import DOMAIN, SOURCE_LANGUAGE, catalog_path
+from ..loading.config import read_source, shown_name, yaml_texts
+from ..loading.yamlsource import dotted
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # ivr/, whose phrases are extracted
 
 
 class Unreadable(Exception):
@@ -22,9 +22,9 @@ class Unreadable(Exception):
 def template(folder: Path) -> Catalog:
     """Collect every translatable text: the code's phrases and the YAML's texts."""
     catalog = Catalog(project="ivr-hotline", fuzzy=False)
-    for file in sorted(PACKAGE.glob("*.py")):
+    for file in sorted(PACKAGE.rglob("*.py")):
         for line, message, comments, _ in extract_from_file("python", file, keywords={"N_": None}):
-            catalog.add(message, locations=[(f"ivr/{file.name}", line)], auto_comments=comments)
+            catalog.add(message, locations=[(f"ivr/{file.relative_to(PACKAGE).as_posix()}", line)], auto_comments=comments)
     # The same reading as the checker's (every *.yaml and *.yml), so no file's texts go missing.
     source = read_source(folder)
     if source.unreadable:

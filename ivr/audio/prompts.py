@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts"
 MANIFEST = "manifest.json"
 RECORDED = "recorded"
 AUDIO = {".mp3": "audio/mpeg", ".wav": "audio/wav"}

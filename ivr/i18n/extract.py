@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from .config import yaml_texts
-from .yamlsource import Source, dotted, read_yaml
+from ..loading.config import yaml_texts
+from ..loading.yamlsource import Source, dotted, read_yaml
 
 
 def extract_yaml(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict) -> Iterator[tuple[int, None, str, list[str]]]:

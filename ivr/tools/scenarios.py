@@ -9,10 +9,10 @@ from typing import Annotated, Any, Callable, Literal, TextIO
 import yaml
 from pydantic import BeforeValidator, Field, create_model, model_validator
 
-from .config import _Checker, _suggest
-from .schema import KEYS, PhoneNumber, Strict
+from ..loading.config import _Checker, _suggest
+from ..core.schema import KEYS, PhoneNumber, Strict
 from .simulator import OUTCOMES, SILENCE, Call, Simulator
-from .yamlsource import Path_, Problem, Source, TooMuch, Where, _syntax_problem, parse_document
+from ..loading.yamlsource import Path_, Problem, Source, TooMuch, Where, _syntax_problem, parse_document
 
 DEFAULT_CALLER = "+31612345678"  # a Dutch mobile: the language menu in its usual order
 ENDINGS = ("hangup", "the caller hung up")

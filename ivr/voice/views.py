@@ -7,11 +7,11 @@ from typing import Callable
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from flask import Blueprint, Response, after_this_request, current_app, g, request, send_file, url_for
 
-from .actions import Position, Say
-from .events import step_events
+from ..core.actions import Position, Say
+from ..eventlog.events import step_events
 from .live import Runtime
-from .prompts import AUDIO
-from .security import require_twilio_signature, unsigned_failure
+from ..audio.prompts import AUDIO
+from .signatures import require_twilio_signature, unsigned_failure
 from .twiml import Renderer
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ bp = Blueprint("voice", __name__)
 
 
 def runtime() -> Runtime:
-    """Return the runtime this request was pinned to (see ivr.live), or the current one."""
+    """Return the runtime this request was pinned to (see ivr.voice.live), or the current one."""
     return g.get("ivr") or current_app.extensions["ivr"]
 
 
@@ -95,7 +95,7 @@ def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) ->
 
     Words heard are endless in variety, but the answer depends only on what they mean there: the
     key they name, or nothing understood. (An answer that consulted opening hours, the time, is
-    not kept: see cached().) ivr.answers looks answers up by the same key before Flask is reached.
+    not kept: see cached().) ivr.voice.answers looks answers up by the same key before Flask is reached.
     """
     digits, status, speech = step_input(params)
     key = (where, query, digits, status, rt.likely_language(caller_country(params)))

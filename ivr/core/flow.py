@@ -11,7 +11,7 @@ from babel.dates import format_datetime
 
 from . import phrases as P
 from .actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
-from .config import Hotline
+from ..loading.config import Hotline
 from .phone import Phone
 from .schema import Organisation
 

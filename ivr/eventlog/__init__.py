@@ -1,0 +1,1 @@
+"""The call-event log: what each call did, kept without anything that identifies the caller."""

@@ -1,0 +1,1 @@
+"""The message catalogs: extracting texts and updating the catalogs."""

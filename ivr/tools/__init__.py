@@ -1,0 +1,1 @@
+"""Tools for testers and administrators: simulators, scenarios, path coverage, the menu graph, the fallback document."""
