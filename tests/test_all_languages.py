@@ -11,6 +11,7 @@ from ivr import create_app
 from ivr.loading.config import check
 from ivr.core.explore import walk
 from ivr.core.flow import CallFlow
+from ivr.core.step import Step
 from ivr.audio.pipeline import missing
 from ivr.audio.prompts import PromptLibrary, prompt_name
 from ivr.tools.simulator import FlaskTransport, Simulator
@@ -52,7 +53,7 @@ def test_every_answer_of_every_path_waits_for_a_key_or_ends_deliberately():
     positions = walk(hotline).positions
     assert len(positions) > 1000
     for pos in positions:
-        for actions in (flow.respond(pos), flow.respond(pos, "8"), flow.respond(replace(pos, silent=True))):
+        for actions in (flow.respond(pos), flow.respond(pos, Step(digits="8")), flow.respond(replace(pos, silent=True))):
             kinds = [type(action).__name__ for action in actions]
             if "Ask" in kinds:
                 # A prompt a key can interrupt, then what happens when nobody presses one: never silence.

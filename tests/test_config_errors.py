@@ -153,7 +153,7 @@ def test_a_file_too_large_is_refused_at_once_with_its_line(tmp_path, size, messa
 
 def test_a_translation_that_slipped_past_the_checker_is_said_as_the_source_text():
     from ivr.core import phrases
-    from ivr.loading.catalogs import Catalogs
+    from ivr.core.texts import Catalogs
 
     catalogs = Catalogs({"nl": {phrases.EMERGENCY: "Bel {emergency:>30000000}.", phrases.CONNECTING: "Met {naam}."}})
     said = catalogs.say("nl", phrases.EMERGENCY, emergency="1 1 2")

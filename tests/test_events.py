@@ -21,6 +21,7 @@ from ivr.core.actions import Position
 from ivr.eventlog.events import Event, EventLog, database_url, events_secret, events_url, retention_days, secret_file, step_events
 from ivr.eventlog.report import report
 from ivr.core.flow import CallFlow
+from ivr.core.step import Step
 
 from .conftest import TOKEN
 from .test_security import signed_post
@@ -401,8 +402,9 @@ def flow(app) -> CallFlow:
 def test_each_step_records_what_the_caller_did(flow, where, digits, speech, dial, expected):
     pos = Position.parse(where)
     lang = Position.language_of(where)
-    actions = flow.respond(pos, digits, dial, speech, lang=lang)
-    assert step_events(flow, pos, digits, speech, dial, actions, lang) == expected
+    step = Step(digits, dial, speech)
+    actions = flow.respond(pos, step, lang)
+    assert step_events(flow, pos, step, actions, lang) == expected
 
 
 # -- the admin page ---------------------------------------------------------

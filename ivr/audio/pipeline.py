@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..loading.config import Hotline
+from ..core.model import Hotline
 from ..core.languages import Language
 from .prompts import MANIFEST, PromptLibrary, read_manifest
 from .tts import EspeakEngine, GTTSEngine, SynthesisError, Telephone

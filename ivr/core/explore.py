@@ -6,8 +6,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .actions import OUTCOMES, Action, Ask, Go, Position, Say, Transfer
-from ..loading.config import Hotline
+from .model import Hotline
 from .flow import CallFlow
+from .step import Step
 
 KEYS = tuple("1234567890*#")
 
@@ -91,9 +92,9 @@ def _walk(caller: CallFlow, found: Walk, langs: set[str] | None, failures: list[
                 continue
             seen.add(at)
             if isinstance(action, Ask):
-                todo.extend(caller.respond(at, key) for key in KEYS)
+                todo.extend(caller.respond(at, Step(digits=key)) for key in KEYS)
             elif isinstance(action, Go):
                 todo.append(caller.respond(at))
             else:
-                todo.extend(caller.respond(at, dial_status=status) for status in OUTCOMES)
+                todo.extend(caller.respond(at, Step(dial_status=status)) for status in OUTCOMES)
     found.positions |= seen

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import copy
-import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -11,14 +10,23 @@ from babel.dates import format_datetime
 
 from . import phrases as P
 from .actions import Action, Ask, Go, Hangup, Pause, Position, Say, Transfer
-from ..loading.config import Hotline
+from .model import Hotline, Organisation
 from .phone import Phone
-from .schema import Organisation
+from .speech import Speech
+from .step import Step
 
 SUCCESS = ("completed",)
 CONNECT_PAUSE = 1  # seconds after an organisation's description before the transfer starts
 INFO_PAUSE = 3  # seconds after an address is spelled before the menu comes back
 LANGUAGE_MENU = Position("languages")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to one step, and whether it depends on the clock (an organisation's opening hours)."""
+
+    actions: list[Action]
+    clock_read: bool
 
 
 class CallFlow:
@@ -28,18 +36,19 @@ class CallFlow:
         self.hotline = hotline
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.hours = hours  # "open" or "closed" pretends every organisation is (for walking all paths)
-        self.timed = False  # set when an answer depended on the clock: it must not be reused
+        self.clock_read = False  # this request's copy read the clock (see reply): its answer must not be kept
         self.settings = hotline.settings
         self.keys = hotline.settings.keys
         self.emergency = hotline.settings.emergency
         self.codes = [lang.code for lang in hotline.languages]
         self.country: int | None = None
-        self._spoken: dict[tuple[str, str], list] = {}
+        self.speech = Speech(hotline)
 
     def for_caller(self, country: int | None) -> "CallFlow":
         """Return the flow for one request, knowing the country code of the caller's number (not the number)."""
         flow = copy.copy(self)
         flow.country = country
+        flow.clock_read = False
         return flow
 
     # -- entry points -------------------------------------------------------
@@ -53,37 +62,41 @@ class CallFlow:
         intro += [self.speak(lang, self.settings.welcome) for lang in langs]
         return self.ask(LANGUAGE_MENU, intro + self.language_choices(0), danger=False)
 
-    def respond(self, pos: Position | None, digits: str = "", dial_status: str = "", speech: str = "",
-                lang: str = "") -> list[Action]:
+    def reply(self, pos: Position | None, step: Step, lang: str = "") -> Reply:
+        """Answer one step of a call, and say whether the answer depends on the clock (then it is not kept)."""
+        flow = self.for_caller(self.country)  # a copy of its own: what it reads of the clock is this answer's
+        return Reply(flow.respond(pos, step, lang), flow.clock_read)
+
+    def respond(self, pos: Position | None, step: Step = Step(), lang: str = "") -> list[Action]:
         """Answer a request at pos: a key, a spoken answer, a silence, a transfer outcome or a first visit.
 
         lang: the language a path that is no position (pos None) started with.
         """
-        key = self.meaning(pos, digits, speech)
+        key = self.meaning(pos, step)
         if pos is None or not self.exists(pos):
             # A stale or mangled URL (say, the menu changed mid-call): the caller keeps their language,
             # and the emergency key still gives the way to 112.
             return self.restart(pos.lang if pos is not None else lang, key)
         if pos.kind in ("dialled", "emergency_dialled"):
-            return self.dialled(pos, dial_status)
+            return self.dialled(pos, step.dial_status)
         if key:
             return self.answer(pos, key)
-        if speech or pos.silent:
+        if step.speech or pos.silent:
             return self.fail(pos, P.NO_INPUT)
         return self.visit(pos)
 
-    def meaning(self, pos: Position | None, digits: str, speech: str) -> str | None:
-        """Return the key a step's input names: the key pressed, else what a spoken answer names there.
+    def meaning(self, pos: Position | None, step: Step) -> str | None:
+        """Return the key a step names at pos: the key pressed, else what a spoken answer names there.
 
         The one reading of a step's input: the answer, its cache key and its events all use it.
         """
-        if digits:
-            return digits[:1]
-        if not speech:
+        if step.digits:
+            return step.digits
+        if not step.speech:
             return None
         if pos is None or not self.exists(pos):
-            return self.emergency.key if self.heard_emergency(speech) else None
-        return self.understand(pos, speech)
+            return self.emergency.key if self.speech.emergency_heard(step.speech) else None
+        return self.understand(pos, step.speech)
 
     def restart(self, lang: str, key: str | None) -> list[Action]:
         """Answer at a position that no longer exists: the emergency key, else the top menu of the caller's language."""
@@ -176,7 +189,7 @@ class CallFlow:
             return True
         if self.hours == "closed":
             return False
-        self.timed = True
+        self.clock_read = True
         return org.hours.is_open(self.now())
 
     def voiced_fallback(self) -> str:
@@ -340,41 +353,10 @@ class CallFlow:
     # -- speech --------------------------------------------------------------
 
     def understand(self, pos: Position, speech: str) -> str | None:
-        """Match a spoken answer to a key: 112 is the emergency key; else the option it names best.
-
-        The best option has a keyword phrase heard whole with the most words ("sexual health"
-        beats "health"); a tie means nothing was understood.
-        """
-        heard = _words(speech)
-        if self.heard_emergency(speech, heard):
-            return self.emergency.key
+        """Return the key a spoken answer names at pos: the emergency number anywhere, an option on a menu."""
         if pos.kind != "menu":
-            return None
-        scores = [(max(_score(words, heard) for words in phrases), key)
-                  for phrases, key in self.spoken_options(pos.lang, pos.trail[-1])]
-        scores.sort(reverse=True)
-        best = scores[0][0] if scores else (0, 0, 0.0)
-        if best[2] >= 0.5 and (len(scores) == 1 or best > scores[1][0]):
-            return scores[0][1]
-        return None
-
-    def heard_emergency(self, speech: str, heard: list[str] | None = None) -> bool:
-        """Tell whether the emergency number was said (its digits, in words recognised as digits)."""
-        return self.emergency.number.e164 in "".join(heard if heard is not None else _words(speech))
-
-    def spoken_options(self, lang: str, menu: str) -> list[tuple[list[list[str]], str]]:
-        """Return a menu's options as the words of each phrase that names them, and their keys."""
-        found = self._spoken.get((lang, menu))
-        if found is None:
-            # Worked out once per configuration (copies for callers share the dictionary).
-            found = [([_words(p) for p in self.phrases(lang, option) + [self.text(lang, option.label)]], option.key)
-                     for option in self.hotline.menus[menu].options]
-            self._spoken[(lang, menu)] = found
-        return found
-
-    def phrases(self, lang: str, option) -> list[str]:
-        """Return an option's keyword phrases in a language."""
-        return [p.strip() for p in self.text(lang, option.keywords).split(",") if p.strip()] if option.keywords else []
+            return self.emergency.key if self.speech.emergency_heard(speech) else None
+        return self.speech.option(pos.lang, pos.trail[-1], speech)
 
     # -- words ---------------------------------------------------------------
 
@@ -398,8 +380,7 @@ class CallFlow:
         lang = self.hotline.language(pos.lang) if pos.lang else None
         if pos.kind != "menu" or not self.settings.speech or not lang or not lang.speech:
             return None, ""
-        options = self.hotline.menus[pos.trail[-1]].options
-        return lang.speech, ", ".join(p for option in options for p in self.phrases(pos.lang, option))
+        return lang.speech, self.speech.hints(pos.lang, pos.trail[-1])
 
     def transfer(self, pos: Position, phone: Phone) -> Transfer:
         return Transfer(phone.e164, pos.at("dialled"), self.settings.dial_timeout)
@@ -448,14 +429,3 @@ class CallFlow:
                 token += ch
         return (", " if spell else " ").join(words)
 
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.casefold())
-
-
-def _score(phrase: list[str], heard: list[str]) -> tuple[int, int, float]:
-    """Score a phrase against what was heard: (heard whole, words heard, share heard)."""
-    if not phrase:
-        return (0, 0, 0.0)
-    found = sum(1 for word in phrase if word in heard)
-    return (int(found == len(phrase)), found, found / len(phrase))

@@ -40,6 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..core.actions import Position, Transfer
 from ..core.flow import CallFlow
+from ..core.step import Step
 from ..voice.signatures import require_twilio_signature
 
 log = logging.getLogger(__name__)
@@ -604,17 +605,16 @@ def utc(at: datetime | None) -> datetime:
 # -- what a webhook step did -------------------------------------------------
 
 
-def step_events(flow: CallFlow, pos: Position | None, digits: str, speech: str, dial_status: str,
-                actions: list, lang: str = "") -> list[tuple[str, dict[str, str]]]:
+def step_events(flow: CallFlow, pos: Position | None, step: Step, actions: list, lang: str = "") -> list[tuple[str, dict[str, str]]]:
     """Return the events of one step of a call, as (kind, fields) for EventLog.record.
 
     lang: the language a path that is no position (pos None) started with, as CallFlow.respond takes it.
     """
     out: list[tuple[str, dict[str, str]]] = []
-    key = flow.meaning(pos, digits, speech)  # as CallFlow.respond reads the step
+    key = flow.meaning(pos, step)  # as CallFlow.respond reads the step
     if pos is not None and flow.exists(pos):
         if pos.kind in ("dialled", "emergency_dialled"):
-            out.append(("transfer_outcome", {**_where(pos), "organisation": pos.org, "outcome": dial_status}))
+            out.append(("transfer_outcome", {**_where(pos), "organisation": pos.org, "outcome": step.dial_status}))
         elif key:
             out += _key_events(flow, pos, key)
     elif key == flow.emergency.key:  # at a position that no longer exists, the emergency key still counts

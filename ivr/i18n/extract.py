@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from ..loading.config import yaml_texts
-from ..loading.yamlsource import Source, dotted, read_yaml
+from ..core.problems import dotted
+from ..loading.yamlsource import Source, read_yaml
 
 
 def extract_yaml(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict) -> Iterator[tuple[int, None, str, list[str]]]:

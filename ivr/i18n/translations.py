@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po, write_po
 
 from ..loading.catalogs import DOMAIN, SOURCE_LANGUAGE, catalog_path
 from ..loading.config import read_source, shown_name, yaml_texts
-from ..loading.yamlsource import dotted
+from ..core.problems import dotted
 
 PACKAGE = Path(__file__).resolve().parents[1]  # ivr/, whose phrases are extracted
 

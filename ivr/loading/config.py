@@ -11,10 +11,12 @@ from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ValidationError
 
 from ..core import phrases
-from .catalogs import MAX_TEXT, SOURCE_LANGUAGE, Catalogs, catalog_path, placeholder_problem, placeholders, read_catalog
+from ..core.texts import MAX_TEXT, Catalogs, placeholder_problem, placeholders
+from .catalogs import SOURCE_LANGUAGE, catalog_path, read_catalog
 from ..core.languages import KNOWN, Language
-from ..core.schema import KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, id_problem
-from .yamlsource import Budget, Path_, Problem, Source, Where, dotted, nearest, read_yaml
+from ..core.model import Hotline, KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, id_problem
+from ..core.problems import KeyPath, Problem, Where, dotted
+from .yamlsource import Budget, Source, read_yaml
 
 if TYPE_CHECKING:
     from ..audio.prompts import PromptLibrary
@@ -36,28 +38,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class Hotline:
-    """Everything the call flow needs, checked and ready."""
-
-    settings: Settings
-    languages: tuple[Language, ...]
-    organisations: dict[str, Organisation]
-    menus: dict[str, Menu]
-    catalogs: Catalogs
-    directory: Path
-    warnings: tuple[Problem, ...] = ()
-    places: dict[Path_, Where] = field(default_factory=dict, repr=False)  # file and line of every value
-
-    def language(self, code: str) -> Language | None:
-        """Return an offered language by code."""
-        return next((lang for lang in self.languages if lang.code == code), None)
-
-    def problem(self, path: Path_, message: str, warning: bool = False) -> Problem:
-        """Return a problem found in the checked hotline, placed where path is written."""
-        return Problem(nearest(self.places, path), tuple(path), message, warning)
 
 
 def config_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -150,10 +130,10 @@ class _Checker:
         self.source = source
         self.language_index: dict[str, int] = {}
 
-    def add(self, path: Path_, message: str, warning: bool = False) -> None:
+    def add(self, path: KeyPath, message: str, warning: bool = False) -> None:
         self.source.add(path, message, warning)
 
-    def model(self, cls: type[BaseModel], data: Any, path: Path_) -> Any:
+    def model(self, cls: type[BaseModel], data: Any, path: KeyPath) -> Any:
         """Validate data against cls, recording each error with its key path."""
         try:
             return cls.model_validate(data)
@@ -284,7 +264,7 @@ class _Checker:
                     if not lang.speech:
                         continue
                     pos = Position("menu", lang.code, (name,))
-                    for phrase in flow.phrases(lang.code, option):
+                    for phrase in flow.speech.phrases(lang.code, option):
                         chosen = flow.understand(pos, phrase)
                         if chosen != option.key:
                             result = f"chooses key {chosen}" if chosen else "chooses nothing (another option matches as well)"
@@ -346,7 +326,7 @@ class _Checker:
             ("hotline", "keys", "repeat"): (settings.keys.repeat, "repeat"),
             ("hotline", "keys", "more"): (settings.keys.more, "more-languages"),
         }
-        seen: dict[str, tuple[Path_, str]] = {}
+        seen: dict[str, tuple[KeyPath, str]] = {}
         for path, (key, role) in named.items():
             if key in seen:
                 self.add(path, f"key '{key}' is already the {seen[key][1]} key ({dotted(seen[key][0])}). Give each a key of its own.")
@@ -518,7 +498,7 @@ class _Checker:
         return Catalogs(translations)
 
     def missing_translations(self, lang: Language, texts: dict[str, str], lines: dict[str, int],
-                             needed: list[tuple[str, Path_]], shown: str) -> None:
+                             needed: list[tuple[str, KeyPath]], shown: str) -> None:
         missing = [(msgid, path_) for msgid, path_ in needed if not texts.get(msgid)]
         missing += [(msgid, None) for msgid in phrases.ALL if not texts.get(msgid)]
         if len(missing) > MISSING_LISTED:
@@ -547,10 +527,10 @@ class _Checker:
         return None
 
 
-def yaml_texts(data: dict[str, Any]) -> Iterator[tuple[str, Path_]]:
+def yaml_texts(data: dict[str, Any]) -> Iterator[tuple[str, KeyPath]]:
     """Yield every translatable text of raw configuration data with its key path."""
 
-    def text(value: Any, path: Path_) -> Iterator[tuple[str, Path_]]:
+    def text(value: Any, path: KeyPath) -> Iterator[tuple[str, KeyPath]]:
         if isinstance(value, str) and value.strip():
             yield " ".join(value.split()), path
 

@@ -8,67 +8,24 @@ from typing import Any
 
 import yaml
 
-Path_ = tuple  # a key path such as ("menus", "main", "options", 2, "key")
-
-
-@dataclass(frozen=True, order=True)
-class Where:
-    """A place in a configuration file."""
-
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-
-@dataclass
-class Problem:
-    """One thing wrong (or worth a warning) in the configuration."""
-
-    where: Where
-    path: Path_
-    message: str
-    warning: bool = False
-
-    def __str__(self) -> str:
-        shown = dotted(self.path)
-        prefix = f"{self.where}: " + (f"{shown}: " if shown else "")
-        return prefix + ("warning: " if self.warning else "") + self.message
-
-
-def dotted(path: Path_) -> str:
-    """Render a key path as menus.main.options[2].key."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def nearest(places: dict[Path_, Where], path: Path_) -> Where:
-    """Return the place of a path, or of its nearest ancestor that has one."""
-    path = tuple(path)
-    while path and path not in places:
-        path = path[:-1]
-    return places.get(path, Where("?", 0))
-
+from ..core.problems import KeyPath, Problem, Where, dotted, nearest
 
 @dataclass
 class Source:
     """Data read from YAML files with the place of each node."""
 
     data: dict[str, Any] = field(default_factory=dict)
-    places: dict[Path_, Where] = field(default_factory=dict)
+    places: dict[KeyPath, Where] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    raw: dict[Path_, str] = field(default_factory=dict)  # how YAML scalars that are not text were written
+    raw: dict[KeyPath, str] = field(default_factory=dict)  # how YAML scalars that are not text were written
     unreadable: bool = False  # a file could not be parsed: its sections are unknown
     files: list[str] = field(default_factory=list)  # the files read, as shown
 
-    def where(self, path: Path_) -> Where:
+    def where(self, path: KeyPath) -> Where:
         """Return the place of a path, or of its nearest ancestor that has one."""
         return nearest(self.places, path)
 
-    def add(self, path: Path_, message: str, warning: bool = False) -> None:
+    def add(self, path: KeyPath, message: str, warning: bool = False) -> None:
         """Record a problem at the place of path."""
         self.problems.append(Problem(self.where(path), tuple(path), message, warning))
 
@@ -191,8 +148,8 @@ class Parsed:
     mapping: bool
     value: Any = None
     sections: list[tuple[Any, Where, Any, dict, dict]] = field(default_factory=list)  # key, where, value, places, raw
-    places: dict[Path_, Where] = field(default_factory=dict)  # without sections: of every value
-    raw: dict[Path_, str] = field(default_factory=dict)
+    places: dict[KeyPath, Where] = field(default_factory=dict)  # without sections: of every value
+    raw: dict[KeyPath, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -228,7 +185,7 @@ class _Slot:
     """Where the value about to be read goes: its key path, and the dictionaries its places go to."""
 
     kind: str  # "root", "item" (of a list), "key", "value" (of a mapping), "section" (a top-level value)
-    path: Path_
+    path: KeyPath
     places: dict | None  # None: a value that is dropped (after a key used twice), with its places
     raw: dict | None
 
@@ -380,7 +337,7 @@ class _Builder:
                     slot.places[slot.path] = where
                 frame.value[key] = value
 
-    def scalar(self, event: yaml.ScalarEvent, path: Path_) -> Any:
+    def scalar(self, event: yaml.ScalarEvent, path: KeyPath) -> Any:
         """Construct a scalar; an unknown tag such as `!IOM` is a problem at its line, not a crash."""
         tag = event.tag
         if tag is None or tag == "!":

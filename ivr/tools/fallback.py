@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ..core import phrases as P
 from ..core.actions import Pause, Say
-from ..loading.config import Hotline
+from ..core.model import Hotline
 from ..core.flow import CallFlow
 from ..audio.prompts import PromptLibrary
 from ..voice.twiml import Renderer

@@ -4,9 +4,9 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from ..loading.config import Hotline
+from ..core.model import Hotline
 from ..core.flow import CallFlow
-from ..core.schema import Organisation
+from ..core.model import Organisation
 
 WIDTH = 40  # characters per line of a label: long prompts would stretch the picture sideways
 START = "languages"

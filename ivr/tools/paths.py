@@ -8,7 +8,7 @@ from textwrap import shorten
 from typing import TextIO
 
 from ..core.actions import Position
-from ..loading.config import Hotline
+from ..core.model import Hotline
 from ..core.flow import LANGUAGE_MENU, CallFlow
 from .simulator import Simulator
 

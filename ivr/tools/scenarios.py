@@ -10,9 +10,10 @@ import yaml
 from pydantic import BeforeValidator, Field, create_model, model_validator
 
 from ..loading.config import _Checker, _suggest
-from ..core.schema import KEYS, PhoneNumber, Strict
+from ..core.model import KEYS, PhoneNumber, Strict
 from .simulator import OUTCOMES, SILENCE, Call, Simulator
-from ..loading.yamlsource import Path_, Problem, Source, TooMuch, Where, _syntax_problem, parse_document
+from ..core.problems import KeyPath, Problem, Where
+from ..loading.yamlsource import Source, TooMuch, _syntax_problem, parse_document
 
 DEFAULT_CALLER = "+31612345678"  # a Dutch mobile: the language menu in its usual order
 ENDINGS = ("hangup", "the caller hung up")
@@ -88,7 +89,7 @@ class ScenarioFile(Strict):
     scenarios: list[Scenario] = Field(min_length=1)
 
 
-def read(file: Path) -> tuple[list[tuple[Path_, Any]], Source]:
+def read(file: Path) -> tuple[list[tuple[KeyPath, Any]], Source]:
     """Read a scenario file; return each scenario with its key path (none if the file has problems), and the source."""
     shown = str(file)
     source = Source()
@@ -120,7 +121,7 @@ def read(file: Path) -> tuple[list[tuple[Path_, Any]], Source]:
     else:
         checked = checker.model(Scenario, data, ())
         found = [((), checked)] if checked else []
-    first: dict[str, Path_] = {}
+    first: dict[str, KeyPath] = {}
     for path, scenario in found:
         if scenario.name in first:
             line = source.where(first[scenario.name] + ("name",)).line
@@ -143,11 +144,11 @@ def _syntax(exc: yaml.MarkedYAMLError, shown: str, text: str) -> Problem:
     return _syntax_problem(exc, shown)
 
 
-def judge(scenario: Any, path: Path_, call: Call, source: Source) -> list[Problem]:
+def judge(scenario: Any, path: KeyPath, call: Call, source: Source) -> list[Problem]:
     """Return every way the call differs from what the scenario at path expects, each at its place in the file."""
     problems: list[Problem] = []
 
-    def fail(at: Path_, message: str) -> None:
+    def fail(at: KeyPath, message: str) -> None:
         problems.append(Problem(source.where(path + at), path + at, message))
 
     used = 0  # keys of the script the call has taken so far

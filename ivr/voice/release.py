@@ -7,13 +7,15 @@ from typing import Iterator
 
 from ..core import phrases as P
 from ..core.actions import Action, Ask, Go, Position, Transfer
-from ..loading.config import Hotline, check
+from ..core.model import Hotline
+from ..loading.config import check
 from ..core.explore import remembering
 from ..core.flow import CallFlow
+from ..core.step import Step
 from ..tools.paths import _differences, all_paths
 from ..audio.prompts import PromptLibrary
 from .twiml import Renderer
-from ..loading.yamlsource import Problem
+from ..core.problems import Problem
 
 MAX_DOCUMENT = 64_000  # bytes: Twilio refuses a larger TwiML document (error 11750); kB read as 1,000 to be safe
 # The longest URLs a document can hold: a public host name of 60 characters, the counters at their largest.
@@ -106,7 +108,7 @@ def _positions(flow: CallFlow, closed: CallFlow) -> Iterator[tuple[Position, lis
         flows = (flow, closed) if pos.kind == "org" and org is not None and org.hours and not org.hours.always else (flow,)
         for current in flows:
             if pos.kind in DIALLED:
-                answers = [current.respond(pos, dial_status=status) for status in ("completed", "busy")]
+                answers = [current.respond(pos, Step(dial_status=status)) for status in ("completed", "busy")]
             else:
                 answers = [current.respond(pos)]
                 if isinstance(answers[0][0], Ask):

@@ -8,6 +8,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from flask import Blueprint, Response, after_this_request, current_app, g, request, send_file, url_for
 
 from ..core.actions import Position, Say
+from ..core.step import Step
 from ..eventlog.events import step_events
 from .live import Runtime
 from ..audio.prompts import AUDIO
@@ -52,7 +53,7 @@ def incoming():
     """Answer a new call."""
     country = caller_country(g.params)
     xml, found = cached(answer_key("", request.query_string, g.params, runtime()),
-                        lambda: (twiml(runtime().flow.for_caller(country).incoming()), [("call_started", {})]))
+                        lambda: (twiml(runtime().flow.for_caller(country).incoming()), [("call_started", {})], False))
     record(found)
     return Response(xml, mimetype="text/xml")
 
@@ -62,18 +63,17 @@ def incoming():
 def step(where: str):
     """Answer one step of a call at the position encoded in the URL."""
     params = g.params  # parsed once, by the signature check
-    digits, status, speech = step_input(params)
 
-    def answer() -> tuple[str, list]:
+    def answer() -> tuple[str, list, bool]:
         try:
             failures = int(request.args.get("n", "0"))
         except ValueError:
             failures = 0
         pos = Position.parse(where, failures, request.args.get("s") == "1")
         flow = runtime().flow.for_caller(caller_country(params))
-        lang = Position.language_of(where)
-        actions = flow.respond(pos, digits, status, speech, lang=lang)
-        return twiml(actions), facts(flow, pos, digits, speech, status, actions, lang)
+        lang, step = Position.language_of(where), Step.read(params)
+        reply = flow.reply(pos, step, lang)
+        return twiml(reply.actions), step_events(flow, pos, step, reply.actions, lang), reply.clock_read
 
     xml, found = cached(answer_key(where, request.query_string, params, runtime()), answer)
     record(found)
@@ -83,47 +83,34 @@ def step(where: str):
 CACHE_SIZE = 20_000
 
 
-def step_input(params: dict[str, str]) -> tuple[str, str, str]:
-    """Return what the caller did in a step: the key pressed, the transfer's outcome, the words heard."""
-    # .get(): a caller who stays silent sends no Digits at all.
-    return (params.get("Digits", "").strip()[:1], params.get("DialCallStatus", "")[:20],
-            params.get("SpeechResult", "")[:500])
-
-
 def answer_key(where: str, query: bytes, params: dict[str, str], rt: Runtime) -> tuple:
     """Return what an answer depends on: the URL, the key pressed or the transfer's outcome, the likely language.
 
     Words heard are endless in variety, but the answer depends only on what they mean there: the
-    key they name, or nothing understood. (An answer that consulted opening hours, the time, is
-    not kept: see cached().) ivr.voice.answers looks answers up by the same key before Flask is reached.
+    key they name, or nothing understood (CallFlow.meaning, as the answer reads them). An answer
+    that consulted opening hours, the time, is not kept: see cached(). ivr.voice.answers looks
+    answers up by the same key before Flask is reached.
     """
-    digits, status, speech = step_input(params)
-    key = (where, query, digits, status, rt.likely_language(caller_country(params)))
-    if speech and not digits:  # a key pressed wins over words heard, as in CallFlow.meaning
-        key += ("heard", rt.flow.meaning(Position.parse(where), "", speech))
+    step = Step.read(params)
+    key = (where, query, step.digits, step.dial_status, rt.likely_language(caller_country(params)))
+    if step.speech and not step.digits:
+        key += ("heard", rt.flow.meaning(Position.parse(where), step))
     return key
 
 
 def cached(key, make):
-    """Return make()'s (xml, facts), remembered per runtime unless the answer consulted the clock."""
+    """Return make()'s (xml, events), remembered per runtime unless the answer read the clock."""
     cache = runtime().responses
     hit = cache.get(key)
     if hit is not None:  # one read: another thread may clear the cache in between
         return hit
-    xml, found = make()
+    xml, found, clock_read = make()
     result = (xml.encode(), found)  # kept encoded: a hit is sent as it is
-    if not g.get("timed"):
+    if not clock_read:
         if len(cache) >= CACHE_SIZE:
             cache.clear()  # bounded: a flood of odd requests cannot grow it without end
         cache[key] = result
     return result
-
-
-def facts(flow, pos: Position | None, digits: str, speech: str, status: str, actions, lang: str) -> list[tuple[str, dict]]:
-    """Describe what happened in this step for the call-event log: kinds and fields, nothing personal."""
-    if flow.timed:
-        g.timed = True
-    return step_events(flow, pos, digits, speech, status, actions, lang)
 
 
 def record(found: list[tuple[str, dict]]) -> None:

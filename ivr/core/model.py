@@ -1,14 +1,18 @@
-"""The shape of the configuration files, as pydantic models."""
+"""The menu model: the configuration's shape as pydantic models, and the checked Hotline the call flow runs on."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .actions import PART_LENGTH
-from ..loading.catalogs import MAX_TEXT
+from .problems import KeyPath, Problem, Where, nearest
+from .texts import MAX_TEXT, Catalogs
 from .hours import Hours, parse_hours
+from .languages import Language
 from .phone import Phone, parse_emergency, parse_phone
 
 KEYS = tuple("1234567890*#")
@@ -183,3 +187,25 @@ class Menu(Strict):
 
     prompt: Text | None = None
     options: list[Option] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """Everything the call flow needs, checked and ready."""
+
+    settings: Settings
+    languages: tuple[Language, ...]
+    organisations: dict[str, Organisation]
+    menus: dict[str, Menu]
+    catalogs: Catalogs
+    directory: Path
+    warnings: tuple[Problem, ...] = ()
+    places: dict[KeyPath, Where] = field(default_factory=dict, repr=False)  # file and line of every value
+
+    def language(self, code: str) -> Language | None:
+        """Return an offered language by code."""
+        return next((lang for lang in self.languages if lang.code == code), None)
+
+    def problem(self, path: KeyPath, message: str, warning: bool = False) -> Problem:
+        """Return a problem found in the checked hotline, placed where path is written."""
+        return Problem(nearest(self.places, path), tuple(path), message, warning)

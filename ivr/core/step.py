@@ -1,0 +1,20 @@
+"""What a caller did in one step of a call: read from the webhook's fields in one place, for every use."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Step:
+    """The key pressed, a transfer's outcome, the words heard: the input the call flow answers."""
+
+    digits: str = ""
+    dial_status: str = ""
+    speech: str = ""
+
+    @classmethod
+    def read(cls, fields: Mapping[str, str]) -> "Step":
+        """Read a step from Twilio's fields: the answer, its cache key and its events all read it here."""
+        # .get(): a caller who stays silent sends no Digits at all. One key counts: Gather asks for one.
+        return cls(fields.get("Digits", "").strip()[:1], fields.get("DialCallStatus", "")[:20], fields.get("SpeechResult", "")[:500])
