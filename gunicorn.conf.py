@@ -21,16 +21,16 @@ preload_app = True
 
 def pre_fork(server, worker):
     """Make the memory in which the new worker keeps its count of call events not yet written."""
-    from ivr.eventlog import events
+    from ivr.eventlog import workers
 
-    events.before_worker_fork(server, worker)
+    workers.before_worker_fork(server, worker)
 
 
 def post_fork(server, worker):
     """Give a new worker its count of call events held; bring its configuration up to date (the master loaded it when it started)."""
-    from ivr.eventlog import events
+    from ivr.eventlog import workers
 
-    events.on_worker_forked(server, worker)  # its count of call events held, where the master can read it
+    workers.on_worker_forked(server, worker)  # its count of call events held, where the master can read it
     app = getattr(server.app, "callable", None)  # the preloaded app (None without preload_app)
     live = getattr(app, "extensions", {}).get("ivr.live")
     if live is not None:
@@ -39,9 +39,9 @@ def post_fork(server, worker):
 
 def child_exit(server, worker):
     """Log, and count in the call-event log, the events a worker that stopped had not written (kill -9, out of memory)."""
-    from ivr.eventlog import events
+    from ivr.eventlog import workers
 
-    events.on_worker_exited(server, worker)
+    workers.on_worker_exited(server, worker)
 
 
 def post_worker_init(worker):

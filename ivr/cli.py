@@ -79,15 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "graph":
             return run_graph(args, folder, prompts)
         if args.command == "report":
-            from .eventlog.events import events_url
+            from .eventlog.extension import events_url
             from .eventlog.report import run_report
 
             return run_report(events_url(), args.since, args.csv, sys.stdout)
         if args.command == "events":
-            from .eventlog.events import events_url, retention_days
+            from .core import settings
+            from .eventlog.extension import events_url
             from .eventlog.report import run_purge
 
-            return run_purge(events_url(), args.older_than or f"{retention_days()}d", sys.stdout)
+            return run_purge(events_url(), args.older_than or f"{settings.value('IVR_EVENTS_RETENTION_DAYS')}d", sys.stdout)
         return run_translations(args.action, folder)
     except KeyboardInterrupt:
         return 130
@@ -293,7 +294,7 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
 
         return run_files([Path(p) for p in args.scenario], make)
     if args.all_paths:
-        from .tools.paths import all_paths, print_report
+        from .tools.coverage import all_paths, print_report
 
         hotline, _ = check(folder, PromptLibrary(prompts))
         return print_report(all_paths(hotline, make(args.caller)))

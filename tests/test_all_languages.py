@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 import subprocess
 from dataclasses import replace
 
@@ -48,7 +49,7 @@ def test_recorded_languages_are_offered_and_walked(recorded):
 
 
 def test_every_answer_of_every_path_waits_for_a_key_or_ends_deliberately():
-    hotline, _ = check("config")
+    hotline, _ = check("config", PromptLibrary(Path("prompts")))
     flow = CallFlow(hotline)
     positions = walk(hotline).positions
     assert len(positions) > 1000

@@ -39,7 +39,7 @@ def post(app, path: str, params: dict, signature: str | None = None, headers: di
 def kinds(app) -> list[str]:
     from sqlalchemy import select
 
-    from ivr.eventlog.events import Event
+    from ivr.eventlog.store import Event
 
     with app.extensions["ivr.events"].engine.connect() as conn:
         return [row.kind for row in conn.execute(select(Event.kind).order_by(Event.id))]

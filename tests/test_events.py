@@ -16,9 +16,13 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from ivr import create_app
-from ivr.eventlog import events
+from ivr.eventlog import extension, store
 from ivr.core.actions import Position
-from ivr.eventlog.events import Event, EventLog, database_url, events_secret, events_url, retention_days, secret_file, step_events
+from ivr.core import settings
+from ivr.eventlog.extension import database_url, events_url
+from ivr.eventlog.secrets import events_secret, secret_file
+from ivr.eventlog.steps import step_events
+from ivr.eventlog.store import Event, EventLog
 from ivr.eventlog.report import report
 from ivr.core.flow import CallFlow
 from ivr.core.step import Step
@@ -252,7 +256,7 @@ def test_secrets_that_cannot_serve_are_refused(configured, url, env, message, mo
 @pytest.mark.parametrize("days", ["0", "ninety", "-5", "1.5"])
 def test_retention_must_be_whole_days(days):
     with pytest.raises(RuntimeError, match=f"IVR_EVENTS_RETENTION_DAYS must be a whole number of days \\(1 or more\\), not '{days}'"):
-        retention_days({"IVR_EVENTS_RETENTION_DAYS": days})
+        settings.value("IVR_EVENTS_RETENTION_DAYS", {"IVR_EVENTS_RETENTION_DAYS": days})
 
 
 def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monkeypatch):
@@ -263,7 +267,7 @@ def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monke
 
     def start() -> EventLog:
         app = Flask("ivr", instance_path=str(instance))
-        events.init_app(app)
+        extension.init_app(app)
         return app.extensions["ivr.events"]
 
     log = start()
@@ -500,7 +504,7 @@ def test_the_end_of_a_call_heard_by_one_worker_while_another_holds_its_transfer_
 
 
 def test_a_database_that_does_not_keep_up_makes_events_drop_not_pile_up(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(events, "MAX_PENDING", 3)
+    monkeypatch.setattr(store, "MAX_PENDING", 3)
     log = EventLog(sqlite_url(tmp_path), SECRET, batch=60)  # the writer waits a minute: nothing is written
     for n in range(5):
         log.record(f"CA{n}", NUMBER, "call_started")

@@ -30,8 +30,8 @@ from sqlalchemy import delete, func, select
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.eventlog import events
-from ivr.eventlog.events import DIFFERENT_SECRET, MISSING_SECRET, Event, EventLog, Lost, Meta, Tally
+from ivr.eventlog import extension, store, workers
+from ivr.eventlog.store import DIFFERENT_SECRET, MISSING_SECRET, Event, EventLog, Lost, Meta, Tally
 from ivr.eventlog.report import report
 
 from .conftest import TOKEN
@@ -81,14 +81,14 @@ UNPRIVILEGED_WORKER = textwrap.dedent("""
     import json, logging, os, sys
     sys.path.insert(0, {root!r})
     from flask import Flask
-    from ivr.eventlog import events
-    warm = events.EventLog("sqlite://", b"w" * 40)
+    from ivr.eventlog import extension, store
+    warm = store.EventLog("sqlite://", b"w" * 40)
     warm.record("CA-warm", "+31600000000", "call_started")
     logging.basicConfig(stream=sys.stderr, level=logging.ERROR, format="%(message)s")
     os.setgroups([]); os.setgid({uid}); os.setuid({uid})
     app = Flask("ivr", instance_path={folder!r})
     app.config.update(IVR_EVENTS_URL={url!r}, IVR_EVENTS_SECRET={secret!r}, IVR_EVENTS_BATCH=60)
-    events.init_app(app)
+    extension.init_app(app)
     log = app.extensions["ivr.events"]
     print(json.dumps(log.failures), flush=True)  # ready
     for n, line in enumerate(sys.stdin):
@@ -239,7 +239,7 @@ def status(app, sid: str = "CA-1"):
 
 
 def refusals(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "ivr.eventlog.events" and "hashed with" in r.getMessage()]
+    return [r.getMessage() for r in caplog.records if r.name == "ivr.eventlog.store" and "hashed with" in r.getMessage()]
 
 
 def test_another_secret_is_refused_and_the_calls_still_answer(tmp_path, hotline, caplog):
@@ -268,7 +268,7 @@ def test_a_refusal_is_repeated_with_the_count_lost_and_ends_when_the_old_databas
     hotline(IVR_EVENTS_SECRET=SECRET)
     assert call(hotline(IVR_EVENTS_SECRET=SECRET)).status_code == 200
     second = hotline(IVR_EVENTS_SECRET=OTHER_SECRET)
-    monkeypatch.setattr(events, "REFUSAL_REPEAT", 0)
+    monkeypatch.setattr(store, "REFUSAL_REPEAT", 0)
     call(second, "CA-2")
     assert refusals(caplog)[-1].endswith(". 1 lost in this process so far")
     folder = tmp_path / "instance"
@@ -299,7 +299,7 @@ def test_a_missing_secret_file_is_not_made_anew_beside_events(tmp_path, hotline,
     # Restored: taken up at the next look, and the events of the same number hash alike again.
     (tmp_path / "kept-safe").rename(secret)
     log = second.extensions["ivr.events"]
-    log._opened -= events.REFUSAL_REPEAT
+    log._opened -= store.REFUSAL_REPEAT
     call(second, "CA-3")
     rows = EventLog(sqlite_url(tmp_path / "instance"), b"")
     with rows.engine.connect() as conn:
@@ -333,7 +333,7 @@ def test_the_secret_an_earlier_version_kept_in_the_instance_folder_is_moved_out(
         conn.execute(delete(Meta))  # earlier versions wrote no fingerprint
     earlier.record("CA-0", NUMBER, "call_started")
     app = Flask("ivr", instance_path=str(instance))
-    events.init_app(app)
+    extension.init_app(app)
     assert not old.exists() and moved.read_text() == "k" * 64 + "\n"
     assert stat.S_IMODE(moved.stat().st_mode) == 0o600
     assert f"moved the call-event log's secret from {old} to {moved}" in caplog.text
@@ -398,15 +398,15 @@ class Master:
 
 def test_without_a_preloaded_app_the_master_logs_what_a_worker_lost(caplog):
     master, worker = Master(), type("Worker", (), {"pid": 4242})()
-    events.before_worker_fork(master, worker)
-    getattr(worker, events.TALLY_ATTRIBUTE).write(43, 0, 2)  # what the worker wrote there before it was killed
-    events.on_worker_exited(master, worker)
+    workers.before_worker_fork(master, worker)
+    getattr(worker, workers.TALLY_ATTRIBUTE).write(43, 0, 2)  # what the worker wrote there before it was killed
+    workers.on_worker_exited(master, worker)
     assert [r.getMessage() for r in caplog.records if r.name == "gunicorn.error"] == [
         "worker 4242 stopped with 43 call events not written: lost",
         "worker 4242 stopped with 2 call events lost earlier (logged by it) not yet counted in the call-event log",
         "45 call events lost by worker 4242 are not counted in the call-event log: the master has no app to reach it "
         "(gunicorn's preload_app is off)"]
-    events.on_worker_exited(master, worker)  # once only
+    workers.on_worker_exited(master, worker)  # once only
     assert len([r for r in caplog.records if r.name == "gunicorn.error"]) == 3
 
 
@@ -613,7 +613,7 @@ def test_a_secret_file_beside_the_database_is_warned_of(tmp_path, monkeypatch, c
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("IVR_EVENTS_SECRET_FILE", str(tmp_path / "instance" / "events-secret"))
     app = Flask("ivr", instance_path=str(tmp_path / "instance"))
-    events.init_app(app)
+    extension.init_app(app)
     assert app.extensions["ivr.events"].refusal is None
     assert (f"the call-event log's secret {tmp_path / 'instance' / 'events-secret'} is in the database's folder: a copy "
             "of that folder gives callers' numbers back in minutes") in caplog.text

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ivr.core.flow import CallFlow
-from ivr.tools.paths import all_paths, print_report
+from ivr.tools.coverage import all_paths, print_report
 from ivr.core.phone import parse_phone
 from ivr.tools.simulator import FlaskTransport, Simulator
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from ivr import create_app
-from ivr.eventlog.events import Event
+from ivr.eventlog.store import Event
 from ivr.eventlog.report import report
 
 from .conftest import free_port

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ivr.eventlog.events import EventLog
+from ivr.eventlog.store import EventLog
 from ivr.eventlog.report import Report, parse_since, print_report, report, run_purge, run_report, write_csv
 
 NOW = datetime(2024, 5, 8, 12, 0, tzinfo=timezone.utc)

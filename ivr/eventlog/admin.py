@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hmac
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from io import StringIO
@@ -10,7 +9,7 @@ from io import StringIO
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from .events import reason
+from .store import reason
 from .report import Report, menu_label, option_label, parse_since, report, write_csv
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -47,12 +46,6 @@ def charts(figures: Report) -> list[tuple[str, list[Bar]]]:
         ("Transfers by outcome", bars(figures.transfers)),
         ("Abandoned calls by last menu heard", bars({menu_label(menu): n for menu, n in figures.abandoned.items()})),
     ]
-
-
-def init_app(app) -> None:
-    """Register the admin page; without IVR_ADMIN_PASSWORD it does not exist."""
-    app.config.setdefault("IVR_ADMIN_PASSWORD", os.environ.get("IVR_ADMIN_PASSWORD", ""))
-    app.register_blueprint(bp)
 
 
 def authorised() -> bool:

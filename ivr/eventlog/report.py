@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
-from .events import END_KINDS, Event, EventLog, Lost, reason, utc
+from .store import END_KINDS, Event, EventLog, Lost, reason, utc
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 CSV_COLUMNS = ("figure", "language", "menu", "organisation", "outcome", "count")

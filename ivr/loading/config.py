@@ -5,12 +5,12 @@ import difflib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ValidationError
 
-from ..core import phrases
+from ..core import phrases, settings
 from ..core.texts import MAX_TEXT, Catalogs, placeholder_problem, placeholders
 from .catalogs import SOURCE_LANGUAGE, catalog_path, read_catalog
 from ..core.languages import KNOWN, Language
@@ -18,10 +18,14 @@ from ..core.model import Hotline, KEYS, Emergency, Keys, LanguageEntry, Menu, Or
 from ..core.problems import KeyPath, Problem, Where, dotted
 from .yamlsource import Budget, Source, read_yaml
 
-if TYPE_CHECKING:
-    from ..audio.prompts import PromptLibrary
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
+
+class Audio(Protocol):
+    """What the checker asks of the prompt library (ivr.audio.prompts): the audio of a text, if any."""
+
+    def find(self, lang: str, text: str) -> str | None: ...
+
+
 SECTIONS = ("hotline", "languages", "organisations", "menus")
 MISSING_LISTED = 10  # more missing translations than this are summed up in one line
 MISSING_HINTS = {
@@ -42,10 +46,10 @@ class ConfigError(Exception):
 
 def config_dir(explicit: str | os.PathLike | None = None) -> Path:
     """Return the configuration folder: explicit, $IVR_CONFIG, or the shipped one."""
-    return Path(explicit or os.environ.get("IVR_CONFIG") or DEFAULT_DIR)
+    return Path(explicit or settings.value("IVR_CONFIG"))
 
 
-def load(directory: str | os.PathLike | None = None, prompts: "PromptLibrary | None" = None) -> Hotline:
+def load(directory: str | os.PathLike | None = None, prompts: Audio | None = None) -> Hotline:
     """Load and check a configuration folder; raise ConfigError listing every problem."""
     hotline, problems = check(directory, prompts)
     errors = [p for p in problems if not p.warning]
@@ -54,21 +58,20 @@ def load(directory: str | os.PathLike | None = None, prompts: "PromptLibrary | N
     return hotline
 
 
-def check(directory: str | os.PathLike | None = None, prompts: "PromptLibrary | None" = None,
+def check(directory: str | os.PathLike | None = None, prompts: Audio | None = None,
           offer: bool = True) -> tuple[Hotline | None, list[Problem]]:
     """Load a configuration folder; return the hotline (None if invalid) and all problems.
 
+    prompts: the audio there is (a PromptLibrary); without it no text has audio, so a language without
+    a Twilio voice is not offered.
     With offer=False every configured language is kept, spoken or not (for the prompt pipeline).
     """
-    from ..audio.prompts import DEFAULT_DIR as PROMPTS_DIR
-    from ..audio.prompts import PromptLibrary
-
     folder = config_dir(directory)
     source = read_source(folder)
     checker = _Checker(folder, source)
     hotline = checker.run()
     if offer and hotline is not None and not any(not p.warning for p in source.problems):
-        hotline = checker.offer(hotline, prompts or PromptLibrary(PROMPTS_DIR))
+        hotline = checker.offer(hotline, prompts)
     problems = sorted(source.problems, key=lambda p: (p.warning, p.where.file, p.where.line))
     if any(not p.warning for p in problems):
         hotline = None
@@ -215,7 +218,7 @@ class _Checker:
             return None
         return Hotline(settings, languages, organisations, menus, catalogs, self.folder, places=self.source.places)
 
-    def offer(self, hotline: Hotline, prompts: "PromptLibrary") -> Hotline | None:
+    def offer(self, hotline: Hotline, prompts: Audio | None) -> Hotline | None:
         """Offer a language without a Twilio voice only where every one of its prompts has audio."""
         from ..core.explore import walk
 
@@ -228,7 +231,7 @@ class _Checker:
             for lang in hotline.languages:
                 if lang.say_language is None:
                     heard = texts.get(lang.code, set())
-                    missing = sum(1 for text in heard if prompts.find(lang.code, text) is None)
+                    missing = sum(1 for text in heard if prompts is None or prompts.find(lang.code, text) is None)
                     if missing:
                         silent[lang.code] = (missing, len(heard))
             if not silent:

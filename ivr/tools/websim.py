@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import hmac
 import itertools
-import os
 import re
 from functools import cache
 
@@ -35,14 +34,11 @@ class BadStep(ValueError):
     """A request to /simulator/step that cannot be run; its message says why."""
 
 
-def init_app(app) -> None:
-    """Register the simulator; it is open, password-protected or absent, as the settings say."""
+def check_settings(app) -> None:
+    """Say when the simulator stays closed although IVR_SIMULATOR is set: open, password-protected or absent, as the settings say."""
     # "open" in development (make run); a password in production; otherwise the routes answer 404.
-    app.config.setdefault("IVR_SIMULATOR", os.environ.get("IVR_SIMULATOR", ""))
-    app.config.setdefault("IVR_SIMULATOR_PASSWORD", os.environ.get("IVR_SIMULATOR_PASSWORD", ""))
     if app.config["IVR_SIMULATOR"] not in ("", "open"):
         app.logger.warning("IVR_SIMULATOR=%r is not 'open': the simulator stays closed", app.config["IVR_SIMULATOR"])
-    app.register_blueprint(bp)
 
 
 @bp.before_request

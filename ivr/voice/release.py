@@ -12,7 +12,7 @@ from ..loading.config import check
 from ..core.explore import remembering
 from ..core.flow import CallFlow
 from ..core.step import Step
-from ..tools.paths import _differences, all_paths
+from ..core.destinations import destinations
 from ..audio.prompts import PromptLibrary
 from .twiml import Renderer
 from ..core.problems import Problem
@@ -35,8 +35,7 @@ def check_release(folder, prompts: PromptLibrary) -> tuple[Hotline | None, list[
 
 def problems(hotline: Hotline, prompts: PromptLibrary) -> list[Problem]:
     """Return what would break a call: a destination some language cannot reach, a URL, a document too large or that fails."""
-    found = [hotline.problem(("organisations", row.organisation), message)
-             for row in all_paths(hotline).rows for message in _differences(hotline, row)]
+    found = [hotline.problem(("organisations", org), message) for org, message in destinations(hotline).problems]
     renderer = Renderer(hotline.languages, lambda pos: f"{BASE}/voice/{pos.path()}?n=99&s=1", audio_url(prompts))
     told: set[tuple] = set()  # one problem a place: the first document found too large there says it
     made: dict[int, list] = {}  # kept, so that no id is reused by a later list

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, after_this_request, current_app, g, reque
 
 from ..core.actions import Position, Say
 from ..core.step import Step
-from ..eventlog.events import step_events
+from ..eventlog.steps import step_events
 from .live import Runtime
 from ..audio.prompts import AUDIO
 from .signatures import require_twilio_signature, unsigned_failure

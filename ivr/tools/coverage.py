@@ -1,31 +1,20 @@
-"""Every destination in every language: the keys that reach it, each path confirmed by a simulated call."""
+"""Every destination in every language, each path confirmed by a simulated call: `ivr simulate --all-paths`."""
 from __future__ import annotations
 
 import sys
-from collections import deque
 from dataclasses import dataclass, field
 from textwrap import shorten
 from typing import TextIO
 
-from ..core.actions import Position
+from ..core.destinations import Keys, Row, destinations, language_keys, shortest
+from ..core.flow import CallFlow
 from ..core.model import Hotline
-from ..core.flow import LANGUAGE_MENU, CallFlow
 from .simulator import Simulator
-
-Keys = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One organisation: the keys after the language choice, per language (None: unreachable)."""
-
-    organisation: str
-    keys: dict[str, Keys | None]
 
 
 @dataclass
-class Report:
-    """The table of destinations and everything wrong with it."""
+class Coverage:
+    """The table of destinations and everything wrong with it, confirmed by calls."""
 
     languages: dict[str, Keys]  # each language's own key(s) on the language menu
     rows: list[Row]
@@ -33,58 +22,19 @@ class Report:
     calls: int = 0  # confirming calls placed
 
 
-def all_paths(hotline: Hotline, simulator: Simulator | None = None) -> Report:
+def all_paths(hotline: Hotline, simulator: Simulator | None = None) -> Coverage:
     """Find the shortest keys to every offered organisation in every language; confirm each with a call."""
-    flow = CallFlow(hotline).for_caller(None)
-    found = _shortest(flow)
-    languages = _language_keys(found, flow.codes, hotline.settings.start_menu)
-    best: dict[tuple[str, str], Keys] = {}
-    for pos, keys in found.items():
-        if pos.kind == "org":
-            # Breadth first: the first path found to a destination is a shortest one.
-            best.setdefault((pos.lang, pos.org), keys[len(languages[pos.lang]):])
-    offered = {option.organisation for menu in hotline.menus.values() for option in menu.options if option.organisation}
-    rows = [Row(org, {code: best.get((code, org)) for code in flow.codes}) for org in hotline.organisations if org in offered]
-    report = Report(languages, rows)
-    for row in rows:
-        report.problems += _differences(hotline, row)
+    table = destinations(hotline)
+    report = Coverage(table.languages, table.rows, [message for _, message in table.problems])
     if simulator is not None:
         _confirm(hotline, simulator, report)
     return report
 
 
-def _shortest(flow: CallFlow) -> dict[Position, Keys]:
-    """Return the shortest keys from the start of a call to every position the menus lead to."""
-    found: dict[Position, Keys] = {LANGUAGE_MENU: ()}
-    todo = deque([LANGUAGE_MENU])
-    while todo:
-        pos = todo.popleft()
-        for key, target in flow.choices(pos).items():
-            if target not in found:
-                found[target] = found[pos] + (key,)
-                todo.append(target)
-    return found
-
-
-def _differences(hotline: Hotline, row: Row) -> list[str]:
-    """Name the languages where an organisation cannot be reached, or is reached with other keys."""
-    problems = [f"{row.organisation}: cannot be reached in {code} ({hotline.language(code).name})"
-                for code, keys in row.keys.items() if keys is None]
-    variants: dict[Keys, list[str]] = {}
-    for code, keys in row.keys.items():
-        if keys is not None:
-            variants.setdefault(keys, []).append(code)
-    if len(variants) > 1:
-        # "Press 3" must mean the same in every language: callers and helpers compare notes.
-        ways = "; ".join(f"{' '.join(keys)} in {', '.join(codes)}" for keys, codes in variants.items())
-        problems.append(f"{row.organisation}: the keys differ between languages: {ways}")
-    return problems
-
-
-def _confirm(hotline: Hotline, simulator: Simulator, report: Report) -> None:
+def _confirm(hotline: Hotline, simulator: Simulator, report: Coverage) -> None:
     """Place a call for every path found: it must dial the organisation, or at least describe it."""
     caller = CallFlow(hotline).for_caller(None)
-    languages = _language_keys(_shortest(caller), caller.codes, hotline.settings.start_menu)
+    languages = language_keys(shortest(caller), caller.codes, hotline.settings.start_menu)
     for row in report.rows:
         org = hotline.organisations[row.organisation]
         for code, keys in row.keys.items():
@@ -105,12 +55,7 @@ def _confirm(hotline: Hotline, simulator: Simulator, report: Report) -> None:
                 report.problems.append(f"{where}: did not hear its description \"{shorten(description, 60, placeholder='…')}\"{hint}")
 
 
-def _language_keys(found: dict[Position, Keys], codes: list[str], start: str) -> dict[str, Keys]:
-    """Return each language's own keys: those that lead to its start menu."""
-    return {code: found[Position("menu", code, (start,))] for code in codes}
-
-
-def print_report(report: Report, out: TextIO | None = None) -> int:
+def print_report(report: Coverage, out: TextIO | None = None) -> int:
     """Print the table (organisations × languages, the keys after the language choice); return 0 if all is well."""
     out = out or sys.stdout  # looked up now: tests capture sys.stdout after import
     codes = list(report.languages)

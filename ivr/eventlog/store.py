@@ -25,7 +25,6 @@ import hmac
 import logging
 import mmap
 import os
-import secrets
 import struct
 import threading
 import time
@@ -33,15 +32,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, g
 from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ..core.actions import Position, Transfer
-from ..core.flow import CallFlow
-from ..core.step import Step
-from ..voice.signatures import require_twilio_signature
+from .secrets import MIN_SECRET, make_secret
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +51,6 @@ ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
 WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"}
 # Long enough for any language code, menu or organisation name (URL parts are at most 64).
 LABEL = 64
-MIN_SECRET = 32
 # Steps a process keeps waiting for the database at most (minutes of a busy line's events).
 MAX_PENDING = 50_000
 # Seconds between two errors of a log that refuses to write (and between its looks at whether it still must).
@@ -137,7 +131,7 @@ class Tally:
 
 
 # The tally of this process, when it is a gunicorn worker (on_worker_forked).
-_worker_tally: Tally | None = None
+_worker_tally: Tally | None = None  # this worker process's tally (ivr.eventlog.workers)
 
 
 class Refused(Exception):
@@ -603,256 +597,3 @@ def utc(at: datetime | None) -> datetime:
 
 
 # -- what a webhook step did -------------------------------------------------
-
-
-def step_events(flow: CallFlow, pos: Position | None, step: Step, actions: list, lang: str = "") -> list[tuple[str, dict[str, str]]]:
-    """Return the events of one step of a call, as (kind, fields) for EventLog.record.
-
-    lang: the language a path that is no position (pos None) started with, as CallFlow.respond takes it.
-    """
-    out: list[tuple[str, dict[str, str]]] = []
-    key = flow.meaning(pos, step)  # as CallFlow.respond reads the step
-    if pos is not None and flow.exists(pos):
-        if pos.kind in ("dialled", "emergency_dialled"):
-            out.append(("transfer_outcome", {**_where(pos), "organisation": pos.org, "outcome": step.dial_status}))
-        elif key:
-            out += _key_events(flow, pos, key)
-    elif key == flow.emergency.key:  # at a position that no longer exists, the emergency key still counts
-        lang = pos.lang if pos is not None else lang
-        out.append(("emergency_key", {"lang": lang if lang in flow.codes else "", "menu": ""}))
-    for action in actions:
-        if isinstance(action, Transfer):
-            out.append(("transfer_attempted", {**_where(action.at), "organisation": action.at.org}))
-    return out
-
-
-def _key_events(flow: CallFlow, pos: Position, key: str) -> list[tuple[str, dict[str, str]]]:
-    if key == flow.emergency.key:
-        return [("emergency_key", _where(pos))]
-    if key in (flow.keys.repeat, flow.keys.back):
-        return []
-    target = flow.choices(pos).get(key)
-    if target is None or target.kind not in ("menu", "org"):
-        return []  # a wrong key, another page of languages, or a retry (its transfer is an event)
-    if pos.kind == "languages":
-        return [("language_chosen", _where(target))]
-    return [("option_chosen", {**_where(target), "organisation": target.org})]
-
-
-def _where(pos: Position) -> dict[str, str]:
-    return {"lang": pos.lang, "menu": pos.trail[-1] if pos.trail else ""}
-
-
-# -- the app -----------------------------------------------------------------
-
-bp = Blueprint("events", __name__)
-bp.before_request(require_twilio_signature)
-
-
-@bp.post("/voice/status")
-def status():
-    """Record the end of a call from Twilio's status callback."""
-    params = g.params  # parsed once, by the signature check
-    call_status, call_sid = params.get("CallStatus", ""), params.get("CallSid", "")
-    if call_status in ENDED and call_sid:
-        current_app.extensions["ivr.events"].end(call_sid, params.get("From"), call_status)
-    return "", 204
-
-
-def database_url(url: str) -> str:
-    """Return an SQLAlchemy URL: Heroku's postgres:// names the driver this app installs (psycopg 3)."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
-
-
-def events_url(instance: str | None = None, env=os.environ) -> str:
-    """Return where the log is: IVR_EVENTS_URL, else DATABASE_URL, else SQLite in the instance folder."""
-    if instance is None:
-        # The folder the app uses, found without building the app (for the command line).
-        instance = Flask("ivr").instance_path
-    url = env.get("IVR_EVENTS_URL") or env.get("DATABASE_URL") or f"sqlite:///{Path(instance) / 'events.sqlite3'}"
-    return database_url(url)
-
-
-def events_secret(configured: str | bytes, url: str, env=os.environ) -> bytes | Path:
-    """Return the hashing key configured, or for a SQLite log without one the file that keeps it (see secret_file)."""
-    if configured:
-        secret = configured.encode() if isinstance(configured, str) else configured
-        if len(secret) < MIN_SECRET:
-            raise RuntimeError(f"IVR_EVENTS_SECRET is too short: use at least {MIN_SECRET} random characters, "
-                               "e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
-        return secret
-    if not url.startswith("sqlite"):
-        # Every server writing to a shared database must hash alike, and a dyno's files do not last.
-        raise RuntimeError("IVR_EVENTS_SECRET is not set: a shared event database needs one secret for every "
-                           "server; set it to python -c 'import secrets; print(secrets.token_hex(32))'")
-    return secret_file(env)
-
-
-def secret_file(env=os.environ) -> Path:
-    """Return where a SQLite log's secret is kept: IVR_EVENTS_SECRET_FILE, else the user's configuration folder.
-
-    Never beside the database by default: a copy of the instance folder (a backup, a stolen disk
-    image of it) then holds hashes that nobody can check a phone number against.
-    """
-    if env.get("IVR_EVENTS_SECRET_FILE"):
-        return Path(env["IVR_EVENTS_SECRET_FILE"])
-    config = env.get("XDG_CONFIG_HOME", "")
-    if not os.path.isabs(config):  # the XDG rule: a relative path is ignored
-        home = env.get("HOME") or os.path.expanduser("~")
-        if not os.path.isabs(home):
-            raise RuntimeError("IVR_EVENTS_SECRET is not set and this user has no home folder to keep it in: "
-                               "set IVR_EVENTS_SECRET, or IVR_EVENTS_SECRET_FILE to a file outside the instance folder")
-        config = os.path.join(home, ".config")
-    return Path(config) / "ivr-hotline" / "events-secret"
-
-
-def make_secret(path: Path) -> str:
-    """Make a new random secret at path (readable by this user only) unless a file is there; return the file's secret."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    draft = path.with_name(f"{path.name}.{os.getpid()}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(secrets.token_hex(32) + "\n")
-    try:
-        # link() never replaces: when workers start together, the first secret wins for all.
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-    return path.read_text().strip()
-
-
-def move_old_secret(old: Path, new: Path) -> None:
-    """Move the secret earlier versions kept beside the database (instance/events-secret) to its own place, once."""
-    if not old.exists():
-        return
-    if new.exists():
-        try:
-            if old.read_text() == new.read_text():
-                old.unlink(missing_ok=True)  # a move another worker finished
-                return
-        except OSError:
-            pass
-        log.warning("%s is a secret no longer used (the call-event log's is in %s): remove it", old, new)
-        return
-    try:
-        secret = old.read_text()
-        new.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        draft = new.with_name(f"{new.name}.{os.getpid()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secret)
-        try:
-            os.link(draft, new)
-        except FileExistsError:
-            pass  # another worker moved it first
-        finally:
-            draft.unlink()
-        if new.read_text() == secret:
-            old.unlink(missing_ok=True)
-    except OSError as exc:
-        log.error("the call-event log's secret could not be moved from %s to %s: %s", old, new, exc.strerror)
-        return
-    log.warning("moved the call-event log's secret from %s to %s: a copy of the instance folder no longer holds it",
-                old, new)
-
-
-def retention_days(env=os.environ) -> int:
-    """Return how many days events are kept: IVR_EVENTS_RETENTION_DAYS, 90 by default."""
-    text = env.get("IVR_EVENTS_RETENTION_DAYS") or "90"
-    if not text.isdigit() or int(text) < 1:
-        raise RuntimeError(f"IVR_EVENTS_RETENTION_DAYS must be a whole number of days (1 or more), not {text!r}")
-    return int(text)
-
-
-def init_app(app: Flask) -> None:
-    """Open the call-event log, apply its retention limit, and register the status callback and the admin page."""
-    from . import admin
-
-    app.config.setdefault("IVR_EVENTS_URL", events_url(app.instance_path))
-    app.config.setdefault("IVR_EVENTS_SECRET", os.environ.get("IVR_EVENTS_SECRET", ""))
-    app.config.setdefault("IVR_EVENTS_SECRET_FILE", os.environ.get("IVR_EVENTS_SECRET_FILE", ""))
-    app.config.setdefault("IVR_EVENTS_RETENTION_DAYS", retention_days())
-    url = database_url(app.config["IVR_EVENTS_URL"])
-    if url.startswith(f"sqlite:///{app.instance_path}"):
-        os.makedirs(app.instance_path, exist_ok=True)  # the default place: `make run` needs no setup
-    secret = events_secret(app.config["IVR_EVENTS_SECRET"], url,
-                           {**os.environ, "IVR_EVENTS_SECRET_FILE": app.config["IVR_EVENTS_SECRET_FILE"]})
-    if isinstance(secret, Path):
-        move_old_secret(Path(app.instance_path) / "events-secret", secret)
-        folder = Path(make_url(url).database or ".").resolve().parent
-        if secret.resolve().is_relative_to(folder):
-            log.warning("the call-event log's secret %s is in the database's folder: a copy of that folder gives "
-                        "callers' numbers back in minutes; keep it elsewhere (IVR_EVENTS_SECRET_FILE)", secret)
-    # Written in batches off the webhooks' path (IVR_EVENTS_BATCH seconds at most; 0: at once).
-    events = EventLog(url, secret, batch=float(app.config.get("IVR_EVENTS_BATCH", os.environ.get("IVR_EVENTS_BATCH", "0.5"))))
-    app.extensions["ivr.events"] = events
-    try:
-        events.purge(timedelta(days=app.config["IVR_EVENTS_RETENTION_DAYS"]))
-    except Exception as exc:
-        log.error("old call events not purged: %s", reason(exc))
-    # No pooled connection may cross a fork (gunicorn's preload_app): each worker opens its own.
-    events.dispose()
-    app.register_blueprint(bp)
-    admin.init_app(app)
-
-
-# -- gunicorn's hooks (gunicorn.conf.py) -----------------------------------------
-# A worker holds its last half second of events in memory. Killed (kill -9, out of memory, a
-# timeout), it cannot say how many: the master can, from a tally the worker keeps in memory the
-# two share, and counts them in the log.
-
-TALLY_ATTRIBUTE = "ivr_events_tally"
-
-
-def before_worker_fork(server, worker) -> None:
-    """pre_fork, in the master: make the shared memory in which the worker will keep its tally."""
-    if getattr(worker, TALLY_ATTRIBUTE, None) is None:
-        setattr(worker, TALLY_ATTRIBUTE, Tally())
-
-
-def on_worker_forked(server, worker) -> None:
-    """post_fork, in the worker: keep this process's tally in the memory the master made for it."""
-    global _worker_tally
-    _worker_tally = getattr(worker, TALLY_ATTRIBUTE, None)
-    for sibling in list(getattr(server, "WORKERS", {}).values()):
-        if sibling is not worker and getattr(sibling, TALLY_ATTRIBUTE, None) is not None:
-            getattr(sibling, TALLY_ATTRIBUTE).close()  # another worker's: not this one's to read or write
-
-
-def on_worker_exited(server, worker) -> None:
-    """child_exit, in the master: log, and count in the log, the events a worker that stopped had not written."""
-    tally = getattr(worker, TALLY_ATTRIBUTE, None)
-    if tally is None:
-        return
-    setattr(worker, TALLY_ATTRIBUTE, None)
-    try:
-        held, writing, unrecorded = tally.read()
-        tally.close()
-        if held:
-            # writing: the batch it was writing, which the database rolled back unless the kill came
-            # in the instant between its commit and the tally's update.
-            server.log.error("worker %s stopped with %d call events not written: lost%s", worker.pid, held,
-                             f" ({writing} of them in the batch it was writing)" if writing else "")
-        if unrecorded:
-            server.log.error("worker %s stopped with %d call events lost earlier (logged by it) not yet counted in the "
-                             "call-event log", worker.pid, unrecorded)
-        lost = held + unrecorded
-        if not lost:
-            return
-        app = getattr(getattr(server, "app", None), "callable", None)  # the app, with preload_app only
-        events = getattr(app, "extensions", {}).get("ivr.events")
-        if events is None:
-            server.log.error("%d call events lost by worker %s are not counted in the call-event log: the master has "
-                             "no app to reach it (gunicorn's preload_app is off)", lost, worker.pid)
-            return
-        failure = events.count_lost(lost)
-        if failure:
-            server.log.error("%d call events lost by worker %s are not counted in the call-event log: %s",
-                             lost, worker.pid, failure)
-    except Exception:  # the master must go on whatever happens here
-        server.log.exception("counting the call events a stopped worker lost failed")

@@ -1,0 +1,57 @@
+"""The app: every part of the hotline hooked in, every blueprint registered here."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, g
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .core import settings
+from .eventlog import admin, extension as eventlog
+from .tools import websim
+from .voice import live, status, views
+from .voice.answers import CachedAnswers
+from .voice.signatures import Refusals
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the hotline app; refuse to start without a token, or with an invalid configuration and no valid copy kept."""
+    # static_folder=None: the simulator serves its own files, behind its own access rules.
+    app = Flask("ivr", instance_relative_config=True, static_folder=None)
+    app.config.from_mapping(settings.read(os.environ, app.instance_path))
+    # Twilio's webhook bodies are a few hundred bytes; refuse anything large early.
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    if test_config:
+        app.config.update(test_config)
+    token = app.config["TWILIO_AUTH_TOKEN"]
+    if not token:
+        # No switch turns the signature check off: without a token nothing can be checked.
+        raise RuntimeError("TWILIO_AUTH_TOKEN is not set: set it to your Twilio auth token (make run creates a local one)")
+
+    live.init_app(app)
+    app.extensions["ivr.refused"] = Refusals()  # on the app: it outlives configuration reloads
+    # Inside the proxy fix: the cache checks signatures against the public URL, as Flask does.
+    app.wsgi_app = CachedAnswers(app, app.wsgi_app)  # type: ignore[method-assign]
+    hops = app.config["IVR_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
+
+    eventlog.init_app(app)
+    websim.check_settings(app)
+    for blueprint in (views.bp, status.bp, admin.bp, websim.bp):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/prompts/<path:name>", "prompt", views.serve_prompt)
+
+    @app.get("/healthz")
+    def healthz():
+        """Report the configuration in use; to the administrator also what it holds and why a change was refused."""
+        runtime, error = g.ivr, app.extensions["ivr.live"].error
+        health = {"status": "ok" if error is None else "stale", "version": runtime.version}
+        if not admin.authorised():
+            return health  # the error's text names files, lines and values: not for anyone who asks
+        hotline = runtime.hotline
+        return health | {"languages": [lang.code for lang in hotline.languages],
+                         "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
+                         "refused_signatures": app.extensions["ivr.refused"].count}
+
+    return app
