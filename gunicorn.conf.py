@@ -7,15 +7,16 @@ import sys
 SWITCH_INTERVAL = 0.0005
 
 # Threads, not one process per connection: a slow or hostile client holds a thread while it dribbles
-# its request, and for ten seconds at most (ivr/worker.py), never a whole worker (with sync workers,
-# two slow connections stopped the hotline). A worker's main thread accepts connections and keeps
-# idle ones; its threads read and answer.
+# its request, and for ten seconds at most (ivr/voice/worker.py), never a whole worker (with sync
+# workers, two slow connections stopped the hotline). A worker's main thread accepts connections and
+# keeps those that have sent nothing yet; its threads read and answer.
 worker_class = "ivr.voice.worker.HotlineWorker"
 threads = 64
 
 # The app is built once, in the master, before the workers fork: a worker that starts (or restarts
-# after a crash, kill -9 or a timeout) never loads the configuration from disk to boot, so an
-# invalid file can never stop it from booting, and the master never exits because of one.
+# after a crash, kill -9 or a timeout) answers at once with the master's configuration and looks for
+# changes in the background; an invalid or slow file can never stop it from booting, and the master
+# never exits because of one.
 preload_app = True
 
 
@@ -27,14 +28,14 @@ def pre_fork(server, worker):
 
 
 def post_fork(server, worker):
-    """Give a new worker its count of call events held; bring its configuration up to date (the master loaded it when it started)."""
+    """Give a new worker its count of call events held; have it look for configuration changes since the master loaded it."""
     from ivr.eventlog import workers
 
     workers.on_worker_forked(server, worker)  # its count of call events held, where the master can read it
     app = getattr(server.app, "callable", None)  # the preloaded app (None without preload_app)
     live = getattr(app, "extensions", {}).get("ivr.live")
     if live is not None:
-        live.refresh()  # never raises: a worker always boots
+        live.look_soon()  # at its first request, in the background: it answers at once meanwhile
 
 
 def child_exit(server, worker):

@@ -100,7 +100,7 @@ def run_check(folder: Path, prompts: Path) -> int:
     library = PromptLibrary(prompts)
     # The loader's checks, then every document a caller can get, made and measured (as the server does).
     hotline, problems = check_release(folder, library)
-    for line in table_problems(folder):
+    for line in table_problems(hotline.configured if hotline else ()):
         print(line)
     for problem in problems:
         print(problem, file=sys.stderr if not problem.warning else sys.stdout)
@@ -108,7 +108,7 @@ def run_check(folder: Path, prompts: Path) -> int:
     if errors or hotline is None:
         print(f"configuration is invalid: {_count(len(errors), 'error')}", file=sys.stderr)
         return 1
-    print_missing_audio(folder, library, [lang.code for lang in hotline.languages])
+    print_missing_audio(hotline, library)
     langs = ", ".join(lang.code for lang in hotline.languages)
     print(f"configuration is valid: {_count(len(hotline.languages), 'language')} ({langs}), "
           f"{_count(len(hotline.organisations), 'organisation')}, {_count(len(hotline.menus), 'menu')}"
@@ -120,12 +120,15 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def print_missing_audio(folder: Path, library, offered: list[str]) -> None:
+def print_missing_audio(hotline, library) -> None:
     """List exactly which prompts of each language not offered still lack audio."""
+    from dataclasses import replace
+
     from .core.explore import walk
     from .audio.pipeline import missing
 
-    candidates, _ = check(folder, offer=False)
+    offered = [lang.code for lang in hotline.languages]
+    candidates = replace(hotline, languages=hotline.configured)
     silent = [lang.code for lang in candidates.languages if lang.say_language is None and lang.code not in offered]
     if not silent:
         return
@@ -136,22 +139,20 @@ def print_missing_audio(folder: Path, library, offered: list[str]) -> None:
             print(f"  {library.directory.name}/recorded/{code}/{prompt_name(code, text)}.mp3  {text}")
 
 
-def table_problems(folder: Path) -> list[str]:
-    """Check the language table against what gTTS and the installed espeak-ng really speak."""
+def table_problems(configured) -> list[str]:
+    """Check the configured languages' entries of the language table against what gTTS and the installed espeak-ng speak."""
     from gtts.lang import tts_langs
 
-    from .core.languages import KNOWN
     from .audio.tts import espeak_voices
 
-    configured = [KNOWN[code] for code in _configured_codes(folder) if code in KNOWN]
     gtts = tts_langs()
     voices = espeak_voices()
     out = []
     for lang in configured:
         if lang.gtts and lang.gtts not in gtts:
-            out.append(f"ivr/languages.py: {lang.code}: warning: gTTS has no voice '{lang.gtts}'")
+            out.append(f"ivr/core/languages.py: {lang.code}: warning: gTTS has no voice '{lang.gtts}'")
         if lang.espeak and voices is not None and lang.espeak not in voices:
-            out.append(f"ivr/languages.py: {lang.code}: warning: the installed espeak-ng has no voice '{lang.espeak}'")
+            out.append(f"ivr/core/languages.py: {lang.code}: warning: the installed espeak-ng has no voice '{lang.espeak}'")
     needs_espeak = [lang.code for lang in configured if lang.tts and lang.tts[0] == "espeak-ng"]
     if voices is None and needs_espeak:
         out.append(f"warning: espeak-ng is not installed: the prompts of {', '.join(needs_espeak)} cannot be built here")

@@ -376,3 +376,10 @@ def test_when_even_the_apology_fails_the_document_made_at_load_time_gives_112(ap
     assert response.status_code == 200 and xml.encode() == runtime.last_resort
     assert "If you are in immediate danger, hang up now and call 1 1 2." in xml and xml.endswith("<Hangup /></Response>")
     assert "the apology failed at /voice/ar/menu/main too" in caplog.text
+
+
+def test_a_webhook_url_with_a_trailing_slash_answers_the_call(client):
+    from tests.test_security import signed_post
+
+    xml = signed_post(client, "/voice/", {"From": "+31612345678"}).get_data(as_text=True)
+    assert '<Gather action="/voice/-/languages"' in xml and "1 1 2" in xml

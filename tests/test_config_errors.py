@@ -135,8 +135,8 @@ def test_what_windows_editors_save_is_read(tmp_path, encode):
 
 
 @pytest.mark.parametrize("size, message", [
-    (2_000_001, "config/hotline.yaml:{line}: the file is too large: a configuration file may have at most 2,000,000 bytes"),
-    (50_000_000, "config/hotline.yaml:{line}: the file is too large: a configuration file may have at most 2,000,000 bytes"),
+    (1_000_001, "config/hotline.yaml:{line}: the file is too large: a configuration file may have at most 1,000,000 bytes"),
+    (50_000_000, "config/hotline.yaml:{line}: the file is too large: a configuration file may have at most 1,000,000 bytes"),
 ])
 def test_a_file_too_large_is_refused_at_once_with_its_line(tmp_path, size, message):
     folder = tmp_path / "config"
@@ -147,7 +147,7 @@ def test_a_file_too_large_is_refused_at_once_with_its_line(tmp_path, size, messa
         file.write(line * (size // 100 + 1))
     _, problems = check(folder)
     head = (BROKEN / "_valid.yaml").read_text()
-    crossed = head.count("\n") + (2_000_000 - len(head.encode())) // 100 + 1
+    crossed = head.count("\n") + (1_000_000 - len(head.encode())) // 100 + 1
     assert [str(p) for p in problems][0].startswith(message.format(line=crossed))
 
 
@@ -165,11 +165,11 @@ def test_a_catalog_too_large_is_refused_with_its_line(tmp_path):
     config = tmp_path / "config"
     shutil.copytree(BROKEN / "po_wrong_name", config)
     po = config / "locales" / "nl" / "LC_MESSAGES" / "messages.po"
-    text = po.read_text(encoding="utf-8") + ("# " + "x" * 97 + "\n") * 21_000
+    text = po.read_text(encoding="utf-8") + ("# " + "x" * 97 + "\n") * 11_000
     po.write_text(text, encoding="utf-8")
     hotline, problems = check(config)
-    crossed = text.encode()[:2_000_000].count(b"\n") + 1
+    crossed = text.encode()[:1_000_000].count(b"\n") + 1
     assert hotline is None
     assert [str(p) for p in problems] == [
-        f"config/locales/nl/LC_MESSAGES/messages.po:{crossed}: the file is too large: a configuration file may have at most 2,000,000 bytes, "
+        f"config/locales/nl/LC_MESSAGES/messages.po:{crossed}: the file is too large: a configuration file may have at most 1,000,000 bytes, "
         "and it goes on past that on this line. Is it the right file? Split it, or remove what callers never hear."]

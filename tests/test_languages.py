@@ -36,8 +36,8 @@ def test_check_verifies_the_table_against_gtts_and_espeak(monkeypatch, capsys):
     monkeypatch.setattr("ivr.audio.tts.espeak_voices", lambda binary=None: {"en-gb"})
     assert main(["check"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "ivr/languages.py: nl: warning: gTTS has no voice 'nl'" in out
-    assert "ivr/languages.py: fa: warning: the installed espeak-ng has no voice 'fa'" in out
+    assert "ivr/core/languages.py: nl: warning: gTTS has no voice 'nl'" in out
+    assert "ivr/core/languages.py: fa: warning: the installed espeak-ng has no voice 'fa'" in out
 
 
 def test_check_lists_every_prompt_a_recording_is_missing_for(capsys):

@@ -68,18 +68,23 @@ def test_a_refused_change_and_kill_9_of_every_worker_never_stop_the_hotline(serv
         for pid in killed:
             os.kill(pid, signal.SIGKILL)
         hotline.wait_ready(besides=tuple(killed))
+        # New workers answer at once with the master's configuration, and look at the files in the background.
         call = hotline.call(["2", "1", "-", "hangup"])
         assert call.dialled == [veilig_thuis]
-        health = hotline.health()
-        assert (health["status"], health["version"]) == ("stale", version)
+        wait_for(lambda: hotline.health()["status"] == "stale", "the new workers refuse the change too")
+        assert hotline.health()["version"] == version
     assert hotline.process.poll() is None
     assert "Worker failed to boot" not in hotline.output()
     # The administrator repairs the file and makes another change: the next valid change is taken.
     shutil.copy(SHIPPED / "menus.yaml", config / "menus.yaml")
     settings = config / "hotline.yaml"
     settings.write_text(settings.read_text().replace("gather_timeout: 6", "gather_timeout: 7"))
-    wait_for(lambda: hotline.health()["status"] == "ok", "the repaired configuration is served")
-    assert hotline.health()["version"] != version
+
+    def changed() -> bool:
+        health = hotline.health()
+        return health["status"] == "ok" and health["version"] != version
+
+    wait_for(changed, "the repaired and changed configuration is served")
     assert hotline.call(["2", "1", "-", "hangup"]).dialled == [veilig_thuis]
 
 
@@ -161,6 +166,21 @@ def test_slow_clients_do_not_hold_the_callers_capacity(server, veilig_thuis, cou
     finally:
         for client in clients:
             client.stop.set()
+
+
+def test_connections_that_send_nothing_do_not_hold_the_callers_capacity(server, veilig_thuis):
+    hotline = server()
+    idle = [socket.create_connection(("127.0.0.1", hotline.port)) for _ in range(400)]
+    try:
+        time.sleep(0.5)
+        for _ in range(3):  # with gthread's own accept, each waited in a thread: calls took 3-8 s
+            assert hotline.call(["2", "1", "-", "hangup"], timeout=3).dialled == [veilig_thuis]
+        # The keep-alive timeout (2 s) closes them: their next read finds the end of the stream.
+        idle[0].settimeout(10)
+        assert idle[0].recv(1) == b""
+    finally:
+        for sock in idle:
+            sock.close()
 
 
 def test_a_connection_still_sending_its_request_after_the_deadline_is_closed(server):

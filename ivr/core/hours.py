@@ -1,7 +1,9 @@
 """Opening hours: weekly ranges (also past midnight), closed days, or day and night."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,6 +62,10 @@ class Range(BaseModel):
         return out
 
 
+MAX_RANGES = 50  # weekly ranges: a line's hours take a handful
+MAX_CLOSED = 400  # closed days: a year's holidays, and then some
+
+
 class Hours(BaseModel):
     """When an organisation answers its phone."""
 
@@ -67,8 +73,8 @@ class Hours(BaseModel):
 
     always: bool = False
     timezone: str = "Europe/Amsterdam"
-    weekly: list[Range] = []
-    closed: list[date] = []  # public holidays and other days it is closed all day
+    weekly: list[Range] = Field([], max_length=MAX_RANGES)
+    closed: list[date] = Field([], max_length=MAX_CLOSED)  # public holidays and other days it is closed all day
     alternative: str | None = None  # an organisation to offer while this one is closed
 
     @field_validator("timezone")
@@ -94,15 +100,27 @@ class Hours(BaseModel):
                 raise ValueError(f"weekly[{min(i1, i2)}] and weekly[{max(i1, i2)}] overlap on {day}: make them meet, not overlap")
         return self
 
+    @cached_property
+    def spans(self) -> tuple[list[int], list[int]]:
+        """Return the week's open minutes as sorted starts and their ends, worked out once (ranges never overlap)."""
+        spans = sorted(span for r in self.weekly for span in r.spans())
+        return [start for start, _ in spans], [end for _, end in spans]
+
+    @cached_property
+    def closed_days(self) -> frozenset[date]:
+        return frozenset(self.closed)
+
     def is_open(self, moment: datetime) -> bool:
         """Tell whether the organisation is open at moment (any time zone)."""
         if self.always:
             return True
         local = moment.astimezone(ZoneInfo(self.timezone))
-        if local.date() in self.closed:
+        if local.date() in self.closed_days:
             return False
         minute = local.weekday() * 24 * 60 + local.hour * 60 + local.minute
-        return any(start <= minute < end for r in self.weekly for start, end in r.spans())
+        starts, ends = self.spans
+        index = bisect_right(starts, minute) - 1  # the last span starting at or before this minute
+        return index >= 0 and minute < ends[index]
 
     def next_opening(self, moment: datetime) -> datetime | None:
         """Return when it next opens after moment, in its own time zone (None if never within two weeks)."""
@@ -111,12 +129,12 @@ class Hours(BaseModel):
         zone = ZoneInfo(self.timezone)
         local = moment.astimezone(zone)
         monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(), zone)
-        starts = sorted({start for r in self.weekly for start, _ in r.spans()})
+        starts = sorted(set(self.spans[0]))
         for week in range(3):
             for start in starts:
                 at = monday + timedelta(weeks=week, minutes=start)
                 # A range continuing from the day before is not an opening.
-                if at > local and at.date() not in self.closed and not self.is_open(at - timedelta(minutes=1)):
+                if at > local and at.date() not in self.closed_days and not self.is_open(at - timedelta(minutes=1)):
                     return at
         return None
 

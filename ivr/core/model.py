@@ -69,15 +69,23 @@ def _phone(value: Any) -> Any:
     return parse_phone(value) if isinstance(value, str) else value
 
 
+def shown(value: str, limit: int = 60) -> str:
+    """Return a value as a message quotes it: cut short, so that a pasted page does not fill the log."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _email(value: str) -> str:
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-        raise ValueError(f"'{value}' is not an email address (like info@example.org)")
+    # Checked by hand, in one pass: a pattern with two + around the @ took seconds on a long value.
+    local, at, domain = value.partition("@")
+    if len(value) > 254 or not local or not at or "@" in domain or any(ch.isspace() for ch in value) or "." not in domain[1:-1]:
+        raise ValueError(f"'{shown(value)}' is not an email address (like info@example.org)")
     return value
 
 
 def _website(value: str) -> str:
-    if not re.fullmatch(r"(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(/\S*)?", value, re.IGNORECASE):
-        raise ValueError(f"'{value}' is not a website address (like example.org or example.org/page)")
+    # A length first: no pattern runs over a pasted page.
+    if len(value) > 2000 or not re.fullmatch(r"(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(/\S*)?", value, re.IGNORECASE):
+        raise ValueError(f"'{shown(value)}' is not a website address (like example.org or example.org/page)")
     return value
 
 
@@ -133,8 +141,8 @@ class Settings(Strict):
 
 
 def _voice(value: str) -> str:
-    if not re.fullmatch(r"Polly\.[A-Z][A-Za-z]+(-Neural|-Generative)?|Google\.[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+-[A-Z]", value):
-        raise ValueError(f"'{value}' is not a Twilio voice: use Polly.<Name> (like Polly.Lotte) or Google.<locale>-<type>-<X> (like Google.nl-NL-Standard-A)")
+    if len(value) > 100 or not re.fullmatch(r"Polly\.[A-Z][A-Za-z]+(-Neural|-Generative)?|Google\.[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+-[A-Z]", value):
+        raise ValueError(f"'{shown(value)}' is not a Twilio voice: use Polly.<Name> (like Polly.Lotte) or Google.<locale>-<type>-<X> (like Google.nl-NL-Standard-A)")
     return value
 
 
@@ -201,6 +209,7 @@ class Hotline:
     directory: Path
     warnings: tuple[Problem, ...] = ()
     places: dict[KeyPath, Where] = field(default_factory=dict, repr=False)  # file and line of every value
+    configured: tuple[Language, ...] = ()  # every language configured, offered or not (languages: those offered)
 
     def language(self, code: str) -> Language | None:
         """Return an offered language by code."""

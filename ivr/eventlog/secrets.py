@@ -72,7 +72,9 @@ def move_old_secret(old: Path, new: Path) -> None:
                 return
         except OSError:
             pass
-        log.warning("%s is a secret no longer used (the call-event log's is in %s): remove it", old, new)
+        # Which of the two the events were hashed with, only the log can tell (it refuses another one, and says so).
+        log.warning("%s holds an older call-event secret than the one in use (%s): keep it until the log's events "
+                    "hashed with it are purged, or move it to %s if the log refuses the secret in use", old, new, new)
         return
     try:
         secret = old.read_text()

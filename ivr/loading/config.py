@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Protocol
@@ -16,7 +17,7 @@ from .catalogs import SOURCE_LANGUAGE, catalog_path, read_catalog
 from ..core.languages import KNOWN, Language
 from ..core.model import Hotline, KEYS, Emergency, Keys, LanguageEntry, Menu, Organisation, PhoneAsNumber, Settings, id_problem
 from ..core.problems import KeyPath, Problem, Where, dotted
-from .yamlsource import Budget, Source, read_yaml
+from .yamlsource import MAX_CATALOG_BYTES, Budget, Source, read_yaml
 
 
 
@@ -27,6 +28,7 @@ class Audio(Protocol):
 
 
 SECTIONS = ("hotline", "languages", "organisations", "menus")
+MAX_MENU_DEPTH = 16  # menus on the way from the start menu, the start menu included
 MISSING_LISTED = 10  # more missing translations than this are summed up in one line
 MISSING_HINTS = {
     "hotline": "Add it with at least welcome, start_menu, greeting_languages and fallback_organisation.",
@@ -83,7 +85,8 @@ def check(directory: str | os.PathLike | None = None, prompts: Audio | None = No
 def shown_name(file: Path, folder: Path) -> str:
     """Name a file as the administrator sees it: relative to the folder above config/."""
     try:
-        return str(file.resolve().relative_to(folder.resolve().parent))
+        # The file's own name, not its target's: a symbolic link is named as the administrator wrote it.
+        return str(file.parent.resolve().relative_to(folder.resolve().parent) / file.name)
     except ValueError:
         return str(file)
 
@@ -165,6 +168,9 @@ class _Checker:
                     self.add(loc, message)
                 elif kind == "model_type":
                     self.add(loc, f"expected a mapping of keys here, got {_kind(error['input'])}")
+                elif kind == "too_long":
+                    ctx = error.get("ctx", {})
+                    self.add(loc, f"has {ctx.get('actual_length')} items, more than the {ctx.get('max_length')} a configuration may have here")
                 else:
                     self.add(loc, f"{error['msg'][0].lower()}{error['msg'][1:]}, got {_kind(error['input'])}")
             return None
@@ -216,7 +222,7 @@ class _Checker:
         catalogs = self.catalogs(languages)
         if settings is None or None in organisations.values() or None in menus.values():
             return None
-        return Hotline(settings, languages, organisations, menus, catalogs, self.folder, places=self.source.places)
+        return Hotline(settings, languages, organisations, menus, catalogs, self.folder, places=self.source.places, configured=languages)
 
     def offer(self, hotline: Hotline, prompts: Audio | None) -> Hotline | None:
         """Offer a language without a Twilio voice only where every one of its prompts has audio."""
@@ -316,7 +322,7 @@ class _Checker:
             lang = replace(known, voice=entry.voice or known.voice,
                            slow=known.slow if entry.slow is None else entry.slow, engine=entry.engine or known.engine)
             if entry.engine and lang.tts is None:
-                self.add(path + ("engine",), f"{entry.engine} has no voice for '{lang.code}' in the language table (ivr/languages.py)")
+                self.add(path + ("engine",), f"{entry.engine} has no voice for '{lang.code}' in the language table (ivr/core/languages.py)")
             # A language without a Twilio voice is offered only where audio exists for every
             # prompt: offer() decides, once the prompts are known.
             offered.append(lang)
@@ -416,32 +422,47 @@ class _Checker:
     def cycles(self, start: Any, links: dict[str, list[tuple[int, str]]]) -> None:
         """Report each option that leads back to a menu on the way to it: the back key does that."""
         state: dict[str, str] = {}  # "open" while on the path, "done" after
-
-        def walk(name: str, trail: tuple[str, ...]) -> None:
-            state[name] = "open"
-            for index, target in links[name]:
+        # Depth first without recursion: a chain of a thousand menus must not overflow Python's stack.
+        for root in ([start] if start in links else []) + list(links):
+            if root in state:
+                continue
+            state[root] = "open"
+            path = [root]  # the menus on the way, the last one being walked
+            todo = [iter(links[root])]
+            while todo:
+                step = next(todo[-1], None)
+                if step is None:
+                    state[path.pop()] = "done"
+                    todo.pop()
+                    continue
+                index, target = step
+                name = path[-1]
                 if state.get(target) == "open":
-                    loop = trail[trail.index(target):] + (name, target) if target in trail else (name, target)
+                    loop = tuple(path[path.index(target):]) + (target,)
                     self.add(("menus", name, "options", index, "menu"),
                              f"menu '{target}' leads back to itself ({' → '.join(loop)}). Use the back key to return instead.")
                 elif target not in state:
-                    walk(target, trail + (name,))
-            state[name] = "done"
-
-        for name in ([start] if start in links else []) + list(links):
-            if name not in state:
-                walk(name, ())
+                    state[target] = "open"
+                    path.append(target)
+                    todo.append(iter(links[target]))
 
     def reachability(self, start: str, links: dict[str, list[tuple[int, str]]]) -> None:
-        reached: set[str] = set()
-        todo = [start]
+        """Report menus no option leads to, and menus deeper than a caller can go (breadth first: each at its least depth)."""
+        depth = {start: 1}
+        todo = deque([start])
         while todo:
-            name = todo.pop()
-            if name not in reached:
-                reached.add(name)
-                todo.extend(target for _, target in links.get(name, ()))
+            name = todo.popleft()
+            for index, target in links.get(name, ()):
+                if target in depth:
+                    continue
+                depth[target] = depth[name] + 1
+                if depth[target] == MAX_MENU_DEPTH + 1:  # once, where the way first grows too deep; not for every menu below
+                    self.add(("menus", name, "options", index, "menu"),
+                             f"menu '{target}' would be the {depth[target]}th menu on the way from the start menu: a caller finds nothing "
+                             f"that deep, and its URLs grow too long. Keep to {MAX_MENU_DEPTH} levels: move it up.")
+                todo.append(target)
         for name in links:
-            if name not in reached:
+            if name not in depth:
                 self.add(("menus", name), f"menu '{name}' cannot be reached from the start menu '{start}'. Add an option that leads to it, or remove it.")
 
     def hours(self, organisations: dict, languages: tuple[Language, ...]) -> None:
@@ -478,7 +499,7 @@ class _Checker:
         locales = self.folder / "locales"
         needed = list(yaml_texts(self.source.data))
         translations: dict[str, dict[str, str]] = {}
-        budget = Budget()
+        budget = Budget(MAX_CATALOG_BYTES, "the catalogs")
         for lang in languages:
             path = catalog_path(locales, lang.code)
             shown = shown_name(path, self.folder)

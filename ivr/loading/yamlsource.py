@@ -31,11 +31,12 @@ class Source:
 
 
 # Limits on what one configuration may ask of the loader: a file of a few hundred kilobytes is a large
-# hotline (200 organisations in 20 languages: 53 kB of YAML, 106 kB a catalog). Beyond these, a file
+# hotline (200 organisations in 20 languages: 83 kB of YAML, 106 kB a catalog). Beyond these, a file
 # is refused at once with its place, instead of taking minutes and gigabytes (a "billion laughs" of
-# nested aliases, 20,000 nested lists, a 50 MB paste).
-MAX_FILE_BYTES = 2_000_000
-MAX_CONFIG_BYTES = 20_000_000
+# nested aliases, 20,000 nested lists, a 50 MB paste). Reading takes about a second a megabyte.
+MAX_FILE_BYTES = 1_000_000
+MAX_YAML_BYTES = 2_000_000  # the YAML files together, each alias counted as the text it repeats
+MAX_CATALOG_BYTES = 8_000_000  # the catalogs together: a megabyte each for eight languages, or 80 kB for a hundred
 MAX_VALUES = 200_000  # values in all files, each alias counted as what it repeats
 MAX_DEPTH = 32  # the configuration's own deepest value is 6 levels down
 
@@ -44,6 +45,7 @@ MAX_DEPTH = 32  # the configuration's own deepest value is 6 levels down
 FORBIDDEN = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED", 0x1B: "ESC", 0x7F: "DELETE"}
 MAP, SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+DEEP = f"values are nested more than {MAX_DEPTH} levels deep here, where a configuration needs a handful. Check the brackets and the indentation."
 MERGE = object()  # what a merge key (<<) reads as: reported, and its value dropped
 
 
@@ -56,11 +58,13 @@ class TooMuch(Exception):
 
 
 class Budget:
-    """What is left of the configuration's allowance of bytes and values, over all its files."""
+    """What is left of an allowance of bytes and values, over all the files of one kind (YAML, or catalogs)."""
 
-    def __init__(self):
-        self.bytes = MAX_CONFIG_BYTES
+    def __init__(self, total: int = MAX_YAML_BYTES, files: str = "the configuration's YAML files"):
+        self.total = total
+        self.bytes = total
         self.values = MAX_VALUES
+        self.files = files
 
 
 def read_yaml(file: Path, shown: str, source: Source, budget: Budget | None = None) -> None:
@@ -112,9 +116,10 @@ def read_text(file: Path, shown: str, budget: Budget | None = None) -> tuple[str
         with file.open("rb") as handle:
             data = handle.read(limit + 1)  # never more than the limit, whatever the file's size
     except OSError as exc:
-        return None, [Problem(Where(shown, 0), (), f"cannot be read: {exc.strerror or exc}")]
+        what = "it is a folder, not a file" if file.is_dir() else "it is a link to a file that does not exist" if file.is_symlink() and not file.exists() else exc.strerror or str(exc)
+        return None, [Problem(Where(shown, 1), (), f"cannot be read: {what}")]
     if len(data) > limit:
-        whole = "the configuration's files together" if limit < MAX_FILE_BYTES else "a configuration file"
+        whole = f"{budget.files} together" if limit < MAX_FILE_BYTES else "a configuration file"
         return None, [Problem(Where(shown, data[:limit].count(b"\n") + 1), (),
                               f"the file is too large: {whole} may have at most {limit:,} bytes, and it goes on past that on this line. "
                               "Is it the right file? Split it, or remove what callers never hear.")]
@@ -163,21 +168,50 @@ def parse_document(text: str, shown: str) -> Parsed | None:
 
 def _parse(text: str, shown: str, budget: Budget, sections: bool = True) -> Parsed | None:
     """Read a file's sections (or its whole value) from YAML events, with the line of every value."""
-    # libyaml's parser (when PyYAML has it) makes the same events and marks several times faster;
-    # a file it refuses is parsed again by PyYAML's own, whose messages are the ones administrators
-    # read (tests/broken/ pins them).
+    # libyaml's parser (when PyYAML has it) makes the same events and marks several times faster.
     fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        values = budget.values
-        try:
-            return _Builder(fast(text), shown, budget, sections).run()
-        except yaml.MarkedYAMLError:
-            budget.values = values
+    if fast is None:
+        return _python(text, shown, budget, sections)
+    try:
+        return _Builder(fast(text), shown, budget, sections).run()
+    except yaml.composer.ComposerError:
+        raise  # the builder's own (an undefined alias, a second document): worded already
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit, met before the builder's
+            raise TooMuch(exc.problem_mark.line + 1, DEEP) from None
+        # A syntax error: worded as PyYAML words it (tests/broken/ pins those messages), which PyYAML's own
+        # parser finds again in the lines around it; 20 times slower, it reads the whole file only if it must.
+        raise _worded(text, exc) from None
+
+
+def _python(text: str, shown: str, budget: Budget, sections: bool) -> Parsed | None:
     loader = yaml.SafeLoader(text)
     try:
         return _Builder(loader, shown, budget, sections).run()
     finally:
         loader.dispose()
+
+
+def _worded(text: str, fast: yaml.MarkedYAMLError) -> yaml.MarkedYAMLError:
+    """Return libyaml's syntax error as PyYAML's parser words it, found in as few lines before it as will do."""
+    line = fast.problem_mark.line if fast.problem_mark else 0
+    lines = text.split("\n")
+    # Growing windows that end just after the error; the whole file last. A window's error counts only
+    # where it is the one libyaml found, on the same line.
+    for back in (3, 30, 300, 3000, None):
+        first = 0 if back is None or back >= line else line - back
+        try:
+            for _ in yaml.parse("\n".join(lines[first: line + 2]) if back is not None else text, Loader=yaml.SafeLoader):
+                pass
+        except yaml.MarkedYAMLError as exc:
+            for mark in (exc.problem_mark, exc.context_mark):
+                if mark is not None:
+                    mark.line += first
+            if back is None or first == 0 or (exc.problem_mark and exc.problem_mark.line == line):
+                return exc
+        if back is None or first == 0:
+            break
+    return fast  # PyYAML reads what libyaml refuses: libyaml's words, then
 
 
 @dataclass
@@ -198,6 +232,7 @@ class _Frame:
     slot: _Slot  # where it goes once complete
     anchor: str | None
     counted: int  # values read when it opened: an alias to it repeats the difference
+    characters: int  # characters of text read when it opened: the same
     key: Any = None  # a mapping's key waiting for its value
     key_where: Where | None = None
     keep: bool = True  # whether the value of the waiting key is kept
@@ -211,11 +246,12 @@ class _Builder:
         self.shown = shown
         self.budget = budget
         self.sections = sections  # a configuration file: its top-level values are sections, merged one by one
-        self.anchors: dict[str, tuple[Any, int, yaml.Mark]] = {}  # value, the values it holds, where
+        self.anchors: dict[str, tuple[Any, int, int, yaml.Mark]] = {}  # value, the values and characters it holds, where
         self.stack: list[_Frame] = []
         self.parsed: Parsed | None = None
         self.problems: list[Problem] = []
         self.read = 0  # values read so far, each alias counted as what it repeats
+        self.characters = 0  # characters of text read so far, the same
 
     def run(self) -> Parsed | None:
         loader = self.loader
@@ -237,25 +273,27 @@ class _Builder:
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             frame = self.stack.pop()
             if frame.anchor is not None:
-                self.anchors[frame.anchor] = (frame.value, self.read - frame.counted, event.start_mark)
+                self.anchors[frame.anchor] = (frame.value, self.read - frame.counted, self.characters - frame.characters, event.start_mark)
             self.put(frame.slot, frame.value, event.start_mark, None)
             return
         slot = self.slot(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
-            value, size, _ = self.anchors[event.anchor]
+            value, size, characters, _ = self.anchors[event.anchor]
             self.count(size, event.start_mark)
+            self.repeat(characters, event.start_mark)
             self.put(slot, value, event.start_mark, None)
             return
         self.count(1, event.start_mark)
         if event.anchor is not None and event.anchor in self.anchors:
             raise yaml.composer.ComposerError(f"found duplicate anchor {event.anchor!r}; first occurrence",
-                                              self.anchors[event.anchor][2], "second occurrence", event.start_mark)
+                                              self.anchors[event.anchor][3], "second occurrence", event.start_mark)
         if isinstance(event, yaml.ScalarEvent):
             value = self.scalar(event, slot.path)
+            self.characters += len(event.value)
             if event.anchor is not None:
-                self.anchors[event.anchor] = (value, 1, event.start_mark)
+                self.anchors[event.anchor] = (value, 1, len(event.value), event.start_mark)
             self.put(slot, value, event.start_mark, event.value)
             return
         mapping = isinstance(event, yaml.MappingStartEvent)
@@ -265,18 +303,25 @@ class _Builder:
             raise TooMuch(event.start_mark.line + 1, f"is not valid YAML here: the tag '{tag}' is not allowed in a configuration. "
                                                      "Remove it (a value that starts with ! must be quoted).")
         if len(self.stack) >= MAX_DEPTH:
-            raise TooMuch(event.start_mark.line + 1, f"values are nested more than {MAX_DEPTH} levels deep here, where a configuration "
-                                                     "needs a handful. Check the brackets and the indentation.")
+            raise TooMuch(event.start_mark.line + 1, DEEP)
         if slot.kind == "root":
             self.parsed = self.parsed or Parsed(event.start_mark.line + 1, mapping)
             self.parsed.mapping = mapping
-        self.stack.append(_Frame({} if mapping else [], slot, event.anchor, self.read))
+        self.stack.append(_Frame({} if mapping else [], slot, event.anchor, self.read, self.characters))
 
     def count(self, values: int, mark: yaml.Mark) -> None:
         self.read += values
         if self.read > self.budget.values:
             raise TooMuch(mark.line + 1, f"the configuration holds more than {MAX_VALUES:,} values by this line (an alias, *name, "
                                          "counts as everything its anchor holds). Write the values out, or remove what callers never hear.")
+
+    def repeat(self, characters: int, mark: yaml.Mark) -> None:
+        """Count the text an alias repeats against the configuration's bytes: a long text repeated is as large as written out."""
+        self.characters += characters
+        self.budget.bytes -= characters
+        if self.budget.bytes < 0:
+            raise TooMuch(mark.line + 1, f"the configuration holds more than {self.budget.total:,} characters of text by this line "
+                                         "(an alias, *name, repeats all of its anchor's text). Write the text out once, or remove what callers never hear.")
 
     def slot(self, mark: yaml.Mark) -> _Slot:
         """Return where the value starting at mark goes; record the place of a list's item."""

@@ -88,9 +88,10 @@ def version_of(config: Path, prompts: Path, files: list[Path]) -> str:
 class Live:
     """Hold the current Runtime; look for changed files at most every `interval` seconds.
 
-    What is served never depends on the files on disk being valid: a refused change keeps the
-    runtime in use, and a worker that starts while the files are invalid serves the last valid
-    copy kept on disk (ivr.voice.lastgood), or one a sibling worker has kept since.
+    What is served never depends on the files on disk being valid: the files are copied, the copy
+    is checked, and only a valid copy is served and kept (ivr.voice.lastgood). A refused change
+    keeps the runtime in use; a worker that starts while the files are invalid serves the newest
+    valid copy kept on disk, and follows a newer one a sibling worker keeps.
     """
 
     def __init__(self, app: Flask, build: Callable[[Path], Runtime], interval: float):
@@ -101,21 +102,43 @@ class Live:
         self.prompts = Path(app.config["IVR_PROMPTS"])
         self.keep = LastGood(Path(app.config["IVR_LAST_GOOD"]), self.config)
         self.error: str | None = None  # why the files on disk are not what is served
+        self.seen = 0  # when the files of the runtime served were read (time.time_ns())
         self._lock = threading.Lock()
         self._checked = time.monotonic()
-        files = watched(self.config, self.prompts)
-        self._stamp = stamp(files)
-        seen = time.time_ns()
+        self._stamp = stamp(watched(self.config, self.prompts))
         try:
-            self.runtime = build(self.config)
+            self.runtime, self.seen = self.load()
         except Exception as exc:
-            kept = self.keep.current()
-            if kept is None:
-                raise  # nothing valid was ever served from this folder: the server refuses to start
-            self.runtime = build(kept)
+            for kept in self.keep.copies():  # newest first: a damaged copy gives way to the one before it
+                try:
+                    self.runtime, self.seen = self.build(kept.folder), kept.seen
+                    break
+                except Exception:
+                    log.exception("the configuration kept in %s does not load", kept.folder)
+            else:
+                raise exc from None  # nothing valid was ever served from this folder: the server refuses to start
             self.refused(exc)
-        else:
-            self.save(files, self.runtime, seen)
+
+    def load(self) -> tuple[Runtime, int]:
+        """Copy the files on disk, check and load the copy, keep it; return the runtime and when the files were read."""
+        seen = time.time_ns()
+        files = config_files(self.config, watched(self.config, self.prompts))
+        try:
+            draft = self.keep.draft(self.config, files)
+        except OSError as exc:  # a full or read-only disk costs the copy, never the hotline
+            log.error("cannot copy the configuration to %s, so none is kept: %s", self.keep.directory, exc)
+            return self.build(self.config), seen
+        try:
+            runtime = self.build(draft)
+        except BaseException:
+            self.keep.discard(draft)
+            raise
+        try:
+            self.keep.keep(draft, runtime.version, seen)
+        except OSError as exc:
+            log.error("cannot keep the valid configuration in %s: %s", self.keep.directory, exc)
+            self.keep.discard(draft)
+        return runtime, seen
 
     def current(self) -> Runtime:
         """Return the runtime for this request; look for changed files now and then, in the background."""
@@ -130,13 +153,12 @@ class Live:
                 log.error("cannot look for configuration changes now: %s", exc)
         return self.runtime
 
-    def refresh(self) -> None:
-        """Bring the runtime up to date now (a worker forked from a master loaded long ago); never raise."""
-        with self._lock:
-            try:
-                self.reload_if_changed()
-            except Exception:
-                log.exception("could not look for configuration changes; still serving version %s", self.runtime.version)
+    def look_soon(self) -> None:
+        """Look for changes at the next request, in the background: a worker forked from a master started long ago.
+
+        It serves the master's runtime until then: a new worker answers at once, whatever loading takes.
+        """
+        self._checked = -float("inf")
 
     def _look(self) -> None:
         try:
@@ -147,22 +169,17 @@ class Live:
             self._lock.release()
 
     def reload_if_changed(self) -> None:
-        """Serve the files on disk if they changed and are valid; else the newest valid copy kept."""
-        files = watched(self.config, self.prompts)
-        new_stamp = stamp(files)
+        """Serve the files on disk if they changed and are valid; else the newest valid copy kept, if newer."""
+        new_stamp = stamp(watched(self.config, self.prompts))
         if new_stamp != self._stamp:
-            seen = time.time_ns()
             try:
-                runtime = self.build(self.config)
+                runtime, seen = self.load()
             except Exception as exc:  # whatever went wrong, a caller must never meet it
                 self._stamp = new_stamp
                 self.refused(exc)
             else:
-                if stamp(watched(self.config, self.prompts)) != new_stamp:
-                    return  # edited while it was loading: what was loaded may be a mix; look again
                 self._stamp = new_stamp
-                self.save(files, runtime, seen)
-                self.swap(runtime)
+                self.swap(runtime, seen)
                 self.error = None
                 return
         if self.error is not None:
@@ -174,24 +191,15 @@ class Live:
         log.error("configuration change refused, still serving version %s:\n%s", self.runtime.version, self.error)
 
     def follow_kept(self) -> None:
-        """Serve the newest valid copy when another worker kept one newer than ours (while the files are invalid)."""
-        version = self.keep.version()
-        kept = self.keep.current()
-        if version is None or kept is None or version == self.runtime.version:
-            return
-        self.swap(self.build(kept))
+        """Serve a valid copy another worker kept of files read after ours (while the files on disk are invalid)."""
+        newer = [kept for kept in self.keep.copies() if kept.seen > self.seen]
+        if newer:
+            self.swap(self.build(newer[0].folder), newer[0].seen)
 
-    def save(self, files: list[Path], runtime: Runtime, seen: int) -> None:
-        """Keep a copy of valid files for workers that start while the files on disk are not."""
-        try:
-            self.keep.save(self.config, config_files(self.config, files), runtime.version, seen)
-        except OSError as exc:  # a full or read-only disk costs the copy, never the reload
-            log.error("cannot keep a copy of the valid configuration in %s: %s", self.keep.directory, exc)
-
-    def swap(self, runtime: Runtime) -> None:
+    def swap(self, runtime: Runtime, seen: int) -> None:
         if runtime.version != self.runtime.version:
             log.info("configuration reloaded: version %s replaces %s", runtime.version, self.runtime.version)
-        self.runtime = runtime  # one assignment: requests see the old or the new, never a mix
+        self.runtime, self.seen = runtime, seen  # requests see the old runtime or the new, never a mix
         self.app.extensions["ivr"] = runtime
 
 

@@ -17,6 +17,7 @@ from ..audio.prompts import PromptLibrary
 from .twiml import Renderer
 from ..core.problems import Problem
 
+MAX_REQUEST_LINE = 4094  # gunicorn's limit_request_line: a longer one is answered 414, and the call ends
 MAX_DOCUMENT = 64_000  # bytes: Twilio refuses a larger TwiML document (error 11750); kB read as 1,000 to be safe
 # The longest URLs a document can hold: a public host name of 60 characters, the counters at their largest.
 BASE = "https://" + "h" * 60
@@ -45,6 +46,13 @@ def problems(hotline: Hotline, prompts: PromptLibrary) -> list[Problem]:
         made[id(actions)] = actions
         if Position.parse(pos.path(), pos.failures, pos.silent) != replace(pos, failures=min(pos.failures, 99)):
             found.append(hotline.problem(place(pos), f"the webhook URL of {described(pos)} cannot carry its position: /voice/{pos.path()}"))
+            continue
+        line = len(f"POST /voice/{pos.path()}?n=99&s=1 HTTP/1.1")
+        if line > MAX_REQUEST_LINE and (place(pos), "url") not in told:
+            told.add((place(pos), "url"))
+            found.append(hotline.problem(place(pos), f"the webhook URL of {described(pos)} makes a request line of {line:,} characters: "
+                                                     f"the server refuses more than {MAX_REQUEST_LINE:,}, so a key pressed there would end the call. "
+                                                     "Use shorter menu ids, or fewer levels of sub-menus."))
             continue
         try:
             size = len(str(renderer.render(actions)).encode())

@@ -49,6 +49,7 @@ bp.before_request(require_twilio_signature)
 
 
 @bp.post("/voice")
+@bp.post("/voice/", merge_slashes=False)  # a webhook URL set with a trailing slash must not fail every call
 def incoming():
     """Answer a new call."""
     country = caller_country(g.params)
