@@ -102,10 +102,10 @@ def test_a_spoken_answer_is_kept_by_what_it_means(hotline):
 def test_a_failure_of_the_answer_cache_lets_flask_answer(hotline, monkeypatch, caplog):
     first = post(hotline, STEP, PARAMS)
 
-    def broken(body):
-        raise RuntimeError("broken parser")
+    def broken(*args):
+        raise RuntimeError("broken key")
 
-    monkeypatch.setattr(answers, "parse_form", broken)
+    monkeypatch.setattr(answers, "answer_key", broken)  # after the signature was checked, and kept in the environ
     second = post(hotline, STEP, PARAMS)
     assert second.status_code == 200 and second.get_data() == first.get_data()
     assert hotline.reached == [STEP, STEP]

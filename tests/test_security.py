@@ -145,3 +145,18 @@ def test_more_fields_than_twilio_sends_are_refused_before_any_signature_work(app
     response = signed_post(client, "/voice", {**params, "Field999": "x"})  # 101 fields
     assert response.status_code == 403 and hashed == []
     assert app.extensions["ivr.refused"].count == refused + 1
+
+
+def test_a_request_is_parsed_and_its_signature_hashed_once_kept_answer_or_not(app, client, monkeypatch):
+    from ivr.voice import signatures
+
+    hashed = []
+    real = signatures.signed
+    monkeypatch.setattr(signatures, "signed", lambda *args: hashed.append(1) or real(*args))
+    params = {"CallSid": "CA-once", "From": "+31612345678", "Digits": "8"}  # a wrong key: answered by Flask
+    for where in ("/voice/en/menu/main", "/voice/en/menu/main"):  # a miss (Flask), then a kept answer
+        assert signed_post(client, where, params).status_code == 200
+    assert hashed == [1, 1]
+    assert signed_post(client, "/voice/en/menu/main", params, token="forged").status_code == 403
+    # A forged one, once: both readings of the form, each with the URL with and without its port (no port here: :80 added).
+    assert hashed == [1, 1] + [1] * 4

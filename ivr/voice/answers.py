@@ -2,19 +2,19 @@
 
 Most of a call's requests are ones the hotline has answered before (the same menu, the same key,
 callers from the same country). ivr.voice.views renders each answer once and keeps it in the runtime's
-cache; this WSGI layer checks the signature exactly as ivr.voice.signatures does, takes the same key
-(ivr.voice.views.answer_key) and, on a hit, sends the kept bytes. Anything else (a miss, a forged or
-unusual request, an error of its own) goes on to Flask untouched, which answers or refuses it.
+cache; this WSGI layer checks the signature with ivr.voice.signatures.verify (which keeps what it found
+in the environ, so that Flask does not check again), takes the same key (ivr.voice.views.answer_key)
+and, on a hit, sends the kept bytes. Anything else (a miss, a forged or unusual request, an error of
+its own) goes on to Flask, which answers or refuses it.
 """
 from __future__ import annotations
 
-import io
 import logging
 
 from flask import Flask
 from werkzeug.wsgi import ClosingIterator
 
-from .signatures import FORM, first_values, parse_form, public_url, signature_algorithm, signed
+from .signatures import verify
 from .views import answer_key, event_writer
 
 log = logging.getLogger(__name__)
@@ -59,20 +59,10 @@ class CachedAnswers:
         if not (length.isascii() and length.isdigit()) or int(length) > self.app.config["MAX_CONTENT_LENGTH"] \
                 or environ.get("HTTP_TRANSFER_ENCODING"):
             return None  # Flask says 411 or 413
-        if environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() != FORM:
-            return None
-        body = environ["wsgi.input"].read(int(length))
-        environ["wsgi.input"] = io.BytesIO(body)  # read again by Flask on a miss
-        environ["CONTENT_LENGTH"] = str(len(body))
-        url = public_url(environ)
         rt = self.app.extensions["ivr.live"].current()
-        try:
-            form = parse_form(body)
-        except ValueError:
-            return None  # more fields than Twilio sends: Flask refuses it, and counts it
-        if url is None or not signed(rt.validator, url, form, signature, signature_algorithm(environ)):
-            return None  # Flask refuses it (and counts it), or checks it the slow way
-        params = first_values(form)
+        params = verify(environ, rt.validator)  # kept in the environ: Flask does not check it again
+        if params is None:
+            return None  # Flask refuses it, and counts it
         key = answer_key(where.removeprefix("/"), environ.get("QUERY_STRING", "").encode("latin-1"), params, rt)
         hit = rt.responses.get(key)
         if hit is None:

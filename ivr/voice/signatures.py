@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import logging
 import threading
 from typing import Iterator
@@ -11,6 +12,7 @@ from urllib.parse import urlparse
 
 from fast_query_parsers import parse_query_string
 from flask import Response, abort, current_app, g, request
+from werkzeug.wrappers import Request
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, add_port, get_signature_algorithm, remove_port
 from werkzeug.sansio.utils import get_host
 
@@ -20,6 +22,7 @@ FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 100  # Twilio posts about 30 (a speech result or a transfer's outcome adds a few)
 HASHES = {"HMAC_SHA1": hashlib.sha1, "HMAC_SHA256": hashlib.sha256}
 SETTINGS_KEY = "HTTP_" + SIGNATURE_SETTINGS_HEADER.upper().replace("-", "_")
+VERIFIED = "ivr.verified"  # the environ's key for what verify() found: a request's own, no client can set it
 
 
 class Refusals:
@@ -41,54 +44,72 @@ def require_twilio_signature() -> None:
         abort(411)
     if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
         abort(413)
-    validator: RequestValidator = (g.get("ivr") or current_app.extensions["ivr"]).validator
-    signature = request.headers.get("X-Twilio-Signature", "")
-    algorithm = signature_algorithm(request.environ)
-    form, valid = None, False
-    try:
-        for form in forms_signed(request) if signature else ():
-            if any(signed(validator, url, form, signature, algorithm) for url in urls_signed(request)):
-                valid = True
-                break
-    except (TypeError, ValueError):  # a form part without a name, too many fields: not Twilio's
-        valid = False
-    if not valid:
+    params = verify(request.environ, (g.get("ivr") or current_app.extensions["ivr"]).validator)
+    if params is None:
         current_app.extensions["ivr.refused"].add()
         log.warning("refused an unsigned or wrongly signed request to %s", request.path)
         abort(403)
     g.signed = True
-    g.params = first_values(form)
+    g.params = params
 
 
-def forms_signed(request) -> Iterator[dict[str, list[str]]]:
-    """Yield the form a signature may cover: Twilio's URL-encoded body parsed once; then as werkzeug reads it.
+def verify(environ: dict, validator: RequestValidator) -> dict[str, str] | None:
+    """Return the fields a valid X-Twilio-Signature covers (one value a name), or None if it covers none.
 
-    Werkzeug's reading is for what the compiled parser may read differently (and for multipart
-    forms, which Twilio never sends). ValueError for more fields than Twilio ever sends: refused
-    before any signature work, and before werkzeug parses anything.
+    The one check, made by the answer cache before Flask (ivr.voice.answers) or by Flask: its result
+    is kept in the environ, so a request's form is parsed and its signature hashed once, whether its
+    answer is kept or not. The body is read within MAX_CONTENT_LENGTH, which both check first.
     """
-    if request.mimetype == FORM:
-        yield parse_form(request.get_data(cache=True))
-    form = dict(request.form.lists())
-    if sum(len(values) for values in form.values()) > MAX_FIELDS:
-        raise ValueError(f"more than {MAX_FIELDS} fields")
-    yield form
+    if VERIFIED not in environ:
+        environ[VERIFIED] = _verify(environ, validator)
+    return environ[VERIFIED]
 
 
-def urls_signed(request) -> Iterator[str]:
-    """Yield the URLs Twilio may have signed, most likely first; each is checked over the form parsed once.
+def _verify(environ: dict, validator: RequestValidator) -> dict[str, str] | None:
+    signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
+    if not signature:
+        return None
+    algorithm = signature_algorithm(environ)
+    length = environ.get("CONTENT_LENGTH", "")
+    body = environ["wsgi.input"].read(int(length)) if length.isascii() and length.isdigit() else b""
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))  # Flask reads it again
+    try:
+        form = parse_form(body) if environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() == FORM else None
+        url = public_url(environ)
+        if form is not None and url is not None and signed(validator, url, form, signature, algorithm):
+            return first_values(form)  # what Twilio sends: the form as parsed, the URL as requested
+        # What that may read differently: the form as werkzeug reads it (multipart too, which Twilio
+        # never sends), the URL as werkzeug rebuilds it, each with and without the port.
+        request = Request(environ)
+        forms = ([form] if form is not None else []) + [dict(request.form.lists())]
+        if sum(len(values) for values in forms[-1].values()) > MAX_FIELDS:
+            return None
+        urls = list(urls_signed(url, request.url))
+        for candidate in forms:
+            for other in urls:
+                if (candidate is not form or other != url) and signed(validator, other, candidate, signature, algorithm):
+                    return first_values(candidate)
+        return None
+    except (TypeError, ValueError):  # a form part without a name, too many fields: not Twilio's
+        return None
+    finally:
+        environ["wsgi.input"] = io.BytesIO(body)
 
-    The URL as requested (scheme and host from the proxy's headers, path and query as sent); then,
-    for what that may read differently, the URL as werkzeug rebuilds it (an absolute-form target),
-    each with and without the port (twilio's validate() tries both: Twilio is not consistent).
+
+def urls_signed(first: str | None, rebuilt: str) -> Iterator[str]:
+    """Yield the URLs Twilio may have signed: as requested (first), as werkzeug rebuilds it, each with and without the port.
+
+    werkzeug's is for an absolute-form target (a proxy's); twilio's validate() tries both ports too,
+    as Twilio is not consistent.
     """
-    first = public_url(request.environ)
-    if first:
-        yield first
-    for url in dict.fromkeys(u for u in (first, request.url) if u):
+    seen = set()
+    for url in (first, rebuilt):
+        if not url:
+            continue
         parsed = urlparse(url)
-        for other in (remove_port(parsed), add_port(parsed)):
-            if other != first:
+        for other in (url, remove_port(parsed), add_port(parsed)):
+            if other not in seen:
+                seen.add(other)
                 yield other
 
 
