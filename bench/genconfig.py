@@ -11,7 +11,7 @@ from babel.messages.pofile import write_po
 
 from ivr.core import phrases
 from ivr.loading.catalogs import SOURCE_LANGUAGE, catalog_path
-from ivr.loading.config import yaml_texts
+from ivr.loading.translated import yaml_texts
 from ivr.core.languages import KNOWN
 
 MAX_OPTIONS = 8  # keys 1-8: 9, 0 and * are reserved on every menu

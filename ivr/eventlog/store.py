@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, make_url, select
+from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from ..loading.config import yaml_texts
+from ..loading.translated import yaml_texts
 from ..core.problems import dotted
 from ..loading.yamlsource import Source, read_yaml
 

@@ -9,7 +9,9 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 from ..loading.catalogs import DOMAIN, SOURCE_LANGUAGE, catalog_path
-from ..loading.config import read_source, shown_name, yaml_texts
+from ..loading.config import read_source
+from ..loading.translated import yaml_texts
+from ..loading.yamlsource import shown_name
 from ..core.problems import dotted
 
 PACKAGE = Path(__file__).resolve().parents[1]  # ivr/, whose phrases are extracted

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from ..core.problems import KeyPath, Problem, Where, dotted, nearest
+from ..core.problems import KeyPath, Problem, Where, nearest
 
 @dataclass
 class Source:
@@ -67,6 +67,15 @@ class Budget:
         self.files = files
 
 
+def shown_name(file: Path, folder: Path) -> str:
+    """Name a file as the administrator sees it: relative to the folder above config/."""
+    try:
+        # The file's own name, not its target's: a symbolic link is named as the administrator wrote it.
+        return str(file.parent.resolve().relative_to(folder.resolve().parent) / file.name)
+    except ValueError:
+        return str(file)
+
+
 def read_yaml(file: Path, shown: str, source: Source, budget: Budget | None = None) -> None:
     """Merge one YAML file's top-level sections into source."""
     budget = budget or Budget()
@@ -80,7 +89,7 @@ def read_yaml(file: Path, shown: str, source: Source, budget: Budget | None = No
         node = _parse(text, shown, budget)
     except yaml.MarkedYAMLError as exc:
         source.unreadable = True
-        source.problems.append(_syntax_problem(exc, shown))
+        source.problems.append(syntax_problem(exc, shown))
         return
     except TooMuch as exc:
         source.unreadable = True
@@ -403,7 +412,7 @@ class _Builder:
             return event.value
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
+def syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
     """Explain a YAML syntax error at the line where the administrator can fix it."""
     problem = exc.problem or ""
     context = exc.context or ""

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Callable, Literal, TextIO
 import yaml
 from pydantic import BeforeValidator, Field, create_model, model_validator
 
-from ..loading.config import _Checker, _suggest
+from ..loading.context import Context
+from ..loading.humanize import suggest, validate
 from ..core.model import KEYS, PhoneNumber, Strict
 from .simulator import OUTCOMES, SILENCE, Call, Simulator
 from ..core.problems import KeyPath, Problem, Where
-from ..loading.yamlsource import Source, TooMuch, _syntax_problem, parse_document
+from ..loading.yamlsource import Source, TooMuch, parse_document, syntax_problem
 
 DEFAULT_CALLER = "+31612345678"  # a Dutch mobile: the language menu in its usual order
 ENDINGS = ("hangup", "the caller hung up")
@@ -41,13 +42,13 @@ def _step(value: Any) -> Any:
         return value
     if value.isdigit():
         raise ValueError(f"'{value}' is more than one key: write each key as its own item, like [{', '.join(value)}]")
-    hint = _suggest(value, ("hangup", "silence")) or " Use 0-9, * or # (in quotes), '-' to stay silent, 'say:WORDS' to speak, or 'hangup'."
+    hint = suggest(value, ("hangup", "silence")) or " Use 0-9, * or # (in quotes), '-' to stay silent, 'say:WORDS' to speak, or 'hangup'."
     raise ValueError(f"'{value}' is not something a caller can do.{hint}")
 
 
 def _outcome(value: Any) -> Any:
     if isinstance(value, str) and value not in OUTCOMES:
-        raise ValueError(f"'{value}' is not a transfer outcome.{_suggest(value, OUTCOMES)} Use one of: {', '.join(OUTCOMES)}.")
+        raise ValueError(f"'{value}' is not a transfer outcome.{suggest(value, OUTCOMES)} Use one of: {', '.join(OUTCOMES)}.")
     return value
 
 
@@ -114,12 +115,12 @@ def read(file: Path) -> tuple[list[tuple[KeyPath, Any]], Source]:
     source.raw.update(parsed.raw)
     source.problems += parsed.problems
     data = parsed.value
-    checker = _Checker(file.parent, source)
-    if "scenarios" in data or any(_suggest(key, ["scenarios"]) for key in data):
-        checked = checker.model(ScenarioFile, data, ())
+    ctx = Context(file.parent, source)
+    if "scenarios" in data or any(suggest(key, ["scenarios"]) for key in data):
+        checked = validate(ctx, ScenarioFile, data, ())
         found = [(("scenarios", i), s) for i, s in enumerate(checked.scenarios)] if checked else []
     else:
-        checked = checker.model(Scenario, data, ())
+        checked = validate(ctx, Scenario, data, ())
         found = [((), checked)] if checked else []
     first: dict[str, KeyPath] = {}
     for path, scenario in found:
@@ -141,7 +142,7 @@ def _syntax(exc: yaml.MarkedYAMLError, shown: str, text: str) -> Problem:
         else:
             hint = "a list opened with [ on this line is not closed. Close it with ]."
         return Problem(Where(shown, mark.line + 1), (), f"is not valid YAML: {hint}")
-    return _syntax_problem(exc, shown)
+    return syntax_problem(exc, shown)
 
 
 def judge(scenario: Any, path: KeyPath, call: Call, source: Source) -> list[Problem]:
