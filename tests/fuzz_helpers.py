@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request
 
 from ivr.core import phrases as P
-from ivr.core.actions import KINDS, Position
+from ivr.core.actions import POSITION_KINDS, Position
 
 MAX_SECONDS = 2.0  # per request: anything slower is a hang as far as Twilio is concerned
 BODY_LIMIT = 64 * 1024
@@ -81,7 +81,7 @@ def wheres(draw, names: Names) -> str:
     """A position path: mostly the shape Position.path() makes, with any part mangled, missing or repeated."""
     if draw(st.integers(0, 9)) == 0:
         return draw(st.text(max_size=40).map(lambda text: quote(text, safe="/")))
-    parts = [draw(segments(names.languages + ("-",))), draw(segments(KINDS))]
+    parts = [draw(segments(names.languages + ("-",))), draw(segments(POSITION_KINDS))]
     if draw(st.booleans()):
         parts.append(draw(segments(names.organisations)))
     parts += draw(st.lists(segments(names.menus), max_size=4))
@@ -276,9 +276,9 @@ class Judge:
         self.runtime = runtime = app.extensions["ivr"]
         flow, codes = runtime.flow, [lang.code for lang in runtime.hotline.languages]
         # "1 1 2" as every language says it, and "if you are in danger, press 9" in every language.
-        self.emergency = {flow.spoken(code, flow.emergency.number) for code in codes}
-        self.danger_key = {flow.say(code, P.DANGER_KEY, key=flow.key_name(code, flow.emergency.key)).text for code in codes}
-        self.goodbyes = {flow.say(code, P.GOODBYE).text for code in codes}
+        self.emergency = {flow.digits(code, flow.emergency.number) for code in codes}
+        self.danger_key = {flow.phrase(code, P.DANGER_KEY, key=flow.key_name(code, flow.emergency.key)).text for code in codes}
+        self.goodbyes = {flow.phrase(code, P.GOODBYE).text for code in codes}
         self.voices = {lang.say_language for lang in runtime.hotline.languages} | {lang.speech for lang in runtime.hotline.languages}
 
     def __call__(self, xml: bytes) -> None:

@@ -39,10 +39,10 @@ def post(app, path: str, params: dict, signature: str | None = None, headers: di
 def kinds(app) -> list[str]:
     from sqlalchemy import select
 
-    from ivr.eventlog.store import Event
+    from ivr.eventlog.store import EventRow
 
     with app.extensions["ivr.events"].engine.connect() as conn:
-        return [row.kind for row in conn.execute(select(Event.kind).order_by(Event.id))]
+        return [row.kind for row in conn.execute(select(EventRow.kind).order_by(EventRow.id))]
 
 
 def test_a_repeated_step_is_answered_before_flask_with_the_same_bytes(hotline):

@@ -338,7 +338,7 @@ def test_the_emergency_key_works_on_a_position_that_no_longer_exists(app, client
 
     xml = signed_post(client, f"/voice/{where}", answer).get_data(as_text=True)
     flow = app.extensions["ivr"].flow
-    emergency = flow.say("ar", phrases.EMERGENCY, emergency=flow.spoken("ar", flow.emergency.number)).text
+    emergency = flow.phrase("ar", phrases.EMERGENCY, emergency=flow.digits("ar", flow.emergency.number)).text
     assert "1 1 2" in emergency
     # The instruction in the caller's language, first; back (0) then leads to their top menu.
     assert re.search(r"<Gather[^>]*><Say language=\"arb\"[^>]*>(.*?)</Say>", xml).group(1) == emergency

@@ -22,7 +22,7 @@ from ivr.core import settings
 from ivr.eventlog.extension import database_url, events_url
 from ivr.eventlog.secrets import events_secret, secret_file
 from ivr.eventlog.steps import step_events
-from ivr.eventlog.store import Event, EventLog
+from ivr.eventlog.store import EventRow, EventLog
 from ivr.eventlog.report import report
 from ivr.core.flow import CallFlow
 from ivr.core.step import Step
@@ -44,7 +44,7 @@ def sqlite_url(folder) -> str:
 
 def rows(log: EventLog) -> list:
     with log.engine.connect() as conn:
-        return conn.execute(select(Event).order_by(Event.id)).all()
+        return conn.execute(select(EventRow).order_by(EventRow.id)).all()
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_four_processes_writing_at_once_lose_no_event(tmp_path):
     assert outcomes == [(True, 0)] * workers
     log = EventLog(url, SECRET)
     with log.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Event)).scalar_one() == workers * each
+        assert conn.execute(select(func.count()).select_from(EventRow)).scalar_one() == workers * each
 
 
 @pytest.mark.parametrize("breakage", ["dropped table", "unwritable location", "unknown kind"])

@@ -31,7 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from ivr import create_app
 from ivr.eventlog import extension, store, workers
-from ivr.eventlog.store import DIFFERENT_SECRET, MISSING_SECRET, Event, EventLog, Lost, Meta, Tally
+from ivr.eventlog.store import DIFFERENT_SECRET, MISSING_SECRET, EventRow, EventLog, Lost, Meta, Tally
 from ivr.eventlog.report import report
 
 from .conftest import TOKEN
@@ -54,7 +54,7 @@ def stored(url: str) -> list[tuple[str, str]]:
     """Return the (call hash, kind) of every event in a log."""
     log = EventLog(url, b"")
     with log.engine.connect() as conn:
-        rows = conn.execute(select(Event.call_hash, Event.kind).order_by(Event.id)).all()
+        rows = conn.execute(select(EventRow.call_hash, EventRow.kind).order_by(EventRow.id)).all()
     log.dispose()
     return [tuple(row) for row in rows]
 
@@ -303,7 +303,7 @@ def test_a_missing_secret_file_is_not_made_anew_beside_events(tmp_path, hotline,
     call(second, "CA-3")
     rows = EventLog(sqlite_url(tmp_path / "instance"), b"")
     with rows.engine.connect() as conn:
-        callers = conn.execute(select(Event.caller_hash)).scalars().all()
+        callers = conn.execute(select(EventRow.caller_hash)).scalars().all()
     assert len(callers) == 2 and len(set(callers)) == 1 and log.refusal is None
 
 
@@ -341,7 +341,7 @@ def test_the_secret_an_earlier_version_kept_in_the_instance_folder_is_moved_out(
     assert log.refusal is None and log.secret == b"k" * 64
     log.record("CA-1", NUMBER, "call_started", now=True)
     with log.engine.connect() as conn:
-        assert len(set(conn.execute(select(Event.caller_hash)).scalars())) == 1  # the same caller, recognised
+        assert len(set(conn.execute(select(EventRow.caller_hash)).scalars())) == 1  # the same caller, recognised
 
 
 def test_another_secret_is_refused_on_a_shared_postgresql_log_too(tmp_path):
@@ -356,7 +356,7 @@ def test_another_secret_is_refused_on_a_shared_postgresql_log_too(tmp_path):
         assert log.refusal == DIFFERENT_SECRET.format(source="IVR_EVENTS_SECRET", database=where)
         assert log.failures == 1 and apps[0].extensions["ivr.events"].failures == 0
         with log.engine.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(Event)).scalar_one() == 1
+            assert conn.execute(select(func.count()).select_from(EventRow)).scalar_one() == 1
         for app in apps:
             app.extensions["ivr.events"].dispose()
     finally:

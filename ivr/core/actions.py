@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 # What Twilio reports of a transfer (DialCallStatus).
 OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
-KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled")
+POSITION_KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled")
 PART_LENGTH = 64  # the longest part of a position's path: a menu's or an organisation's id (checked by the schema)
 
 
@@ -33,7 +33,7 @@ class Position:
     def parse(cls, path: str, failures: int = 0, silent: bool = False) -> "Position | None":
         """Decode a path made by path(); None if it is not one."""
         parts = [p for p in path.split("/") if p]
-        if len(parts) < 2 or parts[1] not in KINDS or not all(_safe(p) for p in parts):
+        if len(parts) < 2 or parts[1] not in POSITION_KINDS or not all(_safe(p) for p in parts):
             return None
         lang, kind, rest = ("" if parts[0] == "-" else parts[0]), parts[1], parts[2:]
         org, page = "", 0

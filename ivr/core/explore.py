@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from .actions import OUTCOMES, Action, Ask, Go, Position, Say, Transfer
 from .model import Hotline
 from .flow import CallFlow
-from .step import Step
+from .step import KEYPAD, Step
 
-KEYS = tuple("1234567890*#")
 
 
 @dataclass
@@ -92,7 +91,7 @@ def _walk(caller: CallFlow, found: Walk, langs: set[str] | None, failures: list[
                 continue
             seen.add(at)
             if isinstance(action, Ask):
-                todo.extend(caller.respond(at, Step(digits=key)) for key in KEYS)
+                todo.extend(caller.respond(at, Step(digits=key)) for key in KEYPAD)
             elif isinstance(action, Go):
                 todo.append(caller.respond(at))
             else:

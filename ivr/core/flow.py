@@ -57,9 +57,9 @@ class CallFlow:
         """Greet a new call: the 112 instruction first, then the welcome, then the language menu."""
         langs = self.greeting_languages()
         intro: list[Say | Pause] = [
-            self.say(lang, P.DANGER, emergency=self.spoken(lang, self.emergency.number), key=self.key_name(lang, self.emergency.key))
+            self.phrase(lang, P.DANGER, emergency=self.digits(lang, self.emergency.number), key=self.key_name(lang, self.emergency.key))
             for lang in langs]
-        intro += [self.speak(lang, self.settings.welcome) for lang in langs]
+        intro += [self.configured(lang, self.settings.welcome) for lang in langs]
         return self.ask(LANGUAGE_MENU, intro + self.language_choices(0), danger=False)
 
     def reply(self, pos: Position | None, step: Step, lang: str = "") -> Reply:
@@ -109,7 +109,7 @@ class CallFlow:
     def failure(self, lang: str) -> list[Action]:
         """Apologise after an error on our side and give the way to 112."""
         lang = lang if lang in self.codes else ""
-        return [self.say(code, P.APOLOGY) for code in self.langs(lang)] + self.safe_ending(lang)
+        return [self.phrase(code, P.APOLOGY) for code in self.langs(lang)] + self.safe_ending(lang)
 
     # -- positions -----------------------------------------------------------
 
@@ -119,25 +119,25 @@ class CallFlow:
             return self.ask(pos, self.language_choices(pos.page))
         if pos.kind == "menu":
             menu = self.hotline.menus[pos.trail[-1]]
-            words = [self.speak(pos.lang, menu.prompt)] if menu.prompt else []
+            words = [self.configured(pos.lang, menu.prompt)] if menu.prompt else []
             for option in menu.options:
-                words.append(self.say(pos.lang, P.OPTION, label=self.text(pos.lang, option.label), key=self.key_name(pos.lang, option.key)))
+                words.append(self.phrase(pos.lang, P.OPTION, label=self.translated(pos.lang, option.label), key=self.key_name(pos.lang, option.key)))
             return self.ask(pos, words)
         if pos.kind == "org":
             return self.organisation(pos)
         if pos.kind == "transfer":
             org = self.hotline.organisations[pos.org]
-            return [self.say(pos.lang, P.CONNECTING_AGAIN, name=org.name), self.transfer(pos, org.phone)]
+            return [self.phrase(pos.lang, P.CONNECTING_AGAIN, name=org.name), self.transfer(pos, org.phone)]
         if pos.kind == "failed":
             org = self.hotline.organisations[pos.org]
             words = [*self.number_words(pos.lang, org),
-                     self.say(pos.lang, P.RETRY, key=self.key_name(pos.lang, self.keys.retry)),
-                     self.say(pos.lang, P.HEAR_AGAIN, key=self.key_name(pos.lang, self.keys.hear_again))]
-            return self.ask(pos, words, lead=[self.say(pos.lang, P.TRANSFER_FAILED, name=org.name)])
+                     self.phrase(pos.lang, P.RETRY, key=self.key_name(pos.lang, self.keys.retry)),
+                     self.phrase(pos.lang, P.HEAR_AGAIN, key=self.key_name(pos.lang, self.keys.hear_again))]
+            return self.ask(pos, words, lead=[self.phrase(pos.lang, P.TRANSFER_FAILED, name=org.name)])
         # emergency: the instruction always comes first, whatever the carrier can do.
-        words = [self.say(lang, P.EMERGENCY, emergency=self.spoken(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
+        words = [self.phrase(lang, P.EMERGENCY, emergency=self.digits(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
         if self.emergency.transfer and not pos.silent and pos.failures == 0:
-            words += [self.say(lang, P.EMERGENCY_TRANSFER, emergency=self.spoken(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
+            words += [self.phrase(lang, P.EMERGENCY_TRANSFER, emergency=self.digits(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
             return words + [Transfer(self.emergency.number.e164, pos.at("emergency_dialled"), self.settings.dial_timeout)]
         return self.ask(pos, words, danger=False)
 
@@ -146,15 +146,15 @@ class CallFlow:
         lang = pos.lang
         if not self.is_open(org):
             return self.closed(pos, org)
-        words: list[Say | Pause] = [self.speak(lang, org.help)]
-        words += [self.speak(lang, detail) for detail in org.details]
+        words: list[Say | Pause] = [self.configured(lang, org.help)]
+        words += [self.configured(lang, detail) for detail in org.details]
         if org.website:
             # Spelled too: a word read by a voice in another language cannot be typed.
-            words.append(self.say(lang, P.WEBSITE, address=self.address(lang, org.website)))
-            words.append(self.say(lang, P.SPELLED, letters=self.address(lang, org.website, spell=True)))
+            words.append(self.phrase(lang, P.WEBSITE, address=self.address(lang, org.website)))
+            words.append(self.phrase(lang, P.SPELLED, letters=self.address(lang, org.website, spell=True)))
         if org.email:
-            words.append(self.say(lang, P.EMAIL, address=self.address(lang, org.email)))
-            words.append(self.say(lang, P.SPELLED, letters=self.address(lang, org.email, spell=True)))
+            words.append(self.phrase(lang, P.EMAIL, address=self.address(lang, org.email)))
+            words.append(self.phrase(lang, P.SPELLED, letters=self.address(lang, org.email, spell=True)))
         if org.phone is None:
             # Nothing to dial: the caller has heard how to reach it; back to the menu, whose keys
             # already work while the address is spelled.
@@ -165,7 +165,7 @@ class CallFlow:
         return [Ask(tuple(words), pos, CONNECT_PAUSE), *self.connect(pos, org)]
 
     def connect(self, pos: Position, org: Organisation) -> list[Action]:
-        return [self.say(pos.lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
+        return [self.phrase(pos.lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
 
     def closed(self, pos: Position, org: Organisation) -> list[Action]:
         """Tell when a closed organisation opens, its number for later, and what else can help now."""
@@ -175,13 +175,13 @@ class CallFlow:
         # cannot have every time recorded, so that one sentence comes in a voiced language.
         voiced = lang if self.hotline.language(lang).say_language else self.voiced_fallback()
         when = format_datetime(opens, "EEEE HH:mm", tzinfo=opens.tzinfo, locale=voiced) if opens else ""
-        words: list[Say | Pause] = [self.speak(lang, org.help), replace(self.say(voiced, P.CLOSED, name=org.name, when=when), dynamic=True)]
+        words: list[Say | Pause] = [self.configured(lang, org.help), replace(self.phrase(voiced, P.CLOSED, name=org.name, when=when), dynamic=True)]
         if org.phone:
             words += self.number_words(lang, org)
         alternative = org.hours.alternative
         if alternative:
             name = self.hotline.organisations[alternative].name
-            words.append(self.say(lang, P.ALTERNATIVE, name=name, key=self.key_name(lang, self.keys.alternative)))
+            words.append(self.phrase(lang, P.ALTERNATIVE, name=name, key=self.key_name(lang, self.keys.alternative)))
         return self.ask(pos, words)
 
     def is_open(self, org: Organisation) -> bool:
@@ -199,7 +199,7 @@ class CallFlow:
     def dialled(self, pos: Position, status: str) -> list[Action]:
         """Continue after a transfer ended with a DialCallStatus."""
         if status in SUCCESS:
-            return [*(self.say(code, P.GOODBYE) for code in self.langs(pos.lang)), Hangup()]
+            return [*(self.phrase(code, P.GOODBYE) for code in self.langs(pos.lang)), Hangup()]
         if pos.kind == "emergency_dialled":
             # The instruction again, without a second attempt at the transfer.
             return self.visit(Position("emergency", pos.lang, pos.trail, silent=True))
@@ -228,7 +228,7 @@ class CallFlow:
         failures = pos.failures + 1
         if failures >= self.settings.max_failures:
             return self.safe_ending(pos.lang)
-        sorry = [self.say(lang, message) for lang in self.langs(pos.lang)]
+        sorry = [self.phrase(lang, message) for lang in self.langs(pos.lang)]
         actions = self.visit(replace(pos, failures=failures, silent=False))
         if actions and isinstance(actions[0], Ask):
             # The apology belongs inside the prompt, so that a key can cut it short.
@@ -241,9 +241,9 @@ class CallFlow:
         org = self.hotline.organisations[self.settings.fallback_organisation]
         out: list[Action] = []
         for code in self.langs(lang):
-            out.append(self.say(code, P.EMERGENCY, emergency=self.spoken(code, self.emergency.number)))
-            out.append(self.say(code, P.FALLBACK, name=org.name, number=self.spoken(code, org.phone)))
-            out.append(self.say(code, P.GOODBYE))
+            out.append(self.phrase(code, P.EMERGENCY, emergency=self.digits(code, self.emergency.number)))
+            out.append(self.phrase(code, P.FALLBACK, name=org.name, number=self.digits(code, org.phone)))
+            out.append(self.phrase(code, P.GOODBYE))
             out.append(Pause(1))
         return out + [Hangup()]
 
@@ -334,13 +334,13 @@ class CallFlow:
         entries = pages[min(page, len(pages) - 1)]
         likely = self.likely_language()
         ordered = sorted(entries, key=lambda entry: entry[1] != likely)
-        words = [self.say(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key) for key, code in ordered]
+        words = [self.phrase(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key) for key, code in ordered]
         if page + 1 < len(pages):
             # "More languages" is said in every language of the page: any caller may need it.
-            words += [self.say(code, P.MORE_LANGUAGES, key=self.key_name(code, self.keys.more)) for _, code in ordered]
+            words += [self.phrase(code, P.MORE_LANGUAGES, key=self.key_name(code, self.keys.more)) for _, code in ordered]
             later = [code for later_page in pages[page + 1 :] for _, code in later_page]
             if likely in later:
-                words.insert(0, self.say(likely, P.MORE_LANGUAGES, key=self.key_name(likely, self.keys.more)))
+                words.insert(0, self.phrase(likely, P.MORE_LANGUAGES, key=self.key_name(likely, self.keys.more)))
         return words
 
     def greeting_languages(self) -> list[str]:
@@ -363,15 +363,15 @@ class CallFlow:
     def ask(self, pos: Position, words: list[Say | Pause], danger: bool = True, lead: list[Say] = ()) -> list[Action]:
         """Wrap a menu's words in a prompt, with the keys every menu has, then handle silence."""
         langs = self.langs(pos.lang)
-        head = [*lead] + ([self.say(lang, P.DANGER_KEY, key=self.key_name(lang, self.emergency.key)) for lang in langs] if danger else [])
+        head = [*lead] + ([self.phrase(lang, P.DANGER_KEY, key=self.key_name(lang, self.emergency.key)) for lang in langs] if danger else [])
         tail = []
         speech, hints = self.listening(pos)
         if speech:
-            tail.append(self.say(pos.lang, P.SPEAK_CHOICE))
+            tail.append(self.phrase(pos.lang, P.SPEAK_CHOICE))
         for lang in langs:
-            tail.append(self.say(lang, P.REPEAT, key=self.key_name(lang, self.keys.repeat)))
+            tail.append(self.phrase(lang, P.REPEAT, key=self.key_name(lang, self.keys.repeat)))
             if pos.kind != "languages" or pos.page:
-                tail.append(self.say(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
+                tail.append(self.phrase(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
         quiet = replace(pos, silent=True)
         return [Ask(tuple(head + words + tail), pos, self.settings.gather_timeout, speech, hints), Go(quiet)]
 
@@ -386,31 +386,32 @@ class CallFlow:
         return Transfer(phone.e164, pos.at("dialled"), self.settings.dial_timeout)
 
     def number_words(self, lang: str, org: Organisation) -> list[Say | Pause]:
-        spoken = self.spoken(lang, org.phone)
-        words: list[Say | Pause] = [self.say(lang, P.NUMBER, name=org.name, number=spoken), Pause(1),
-                                    self.say(lang, P.NUMBER_AGAIN, number=spoken), Pause(1)]
+        spoken = self.digits(lang, org.phone)
+        words: list[Say | Pause] = [self.phrase(lang, P.NUMBER, name=org.name, number=spoken), Pause(1),
+                                    self.phrase(lang, P.NUMBER_AGAIN, number=spoken), Pause(1)]
         for other in org.other_phones:
-            words += [self.say(lang, P.OTHER_NUMBER, number=self.spoken(lang, other)), Pause(1)]
+            words += [self.phrase(lang, P.OTHER_NUMBER, number=self.digits(lang, other)), Pause(1)]
         return words
 
-    def say(self, lang: str, msgid: str, **values: str) -> Say:
-        """Speak one of the code's phrases, its placeholders filled in."""
+    def phrase(self, lang: str, msgid: str, **values: str) -> Say:
+        """Say one of the code's phrases (ivr/core/phrases.py) in lang, its placeholders filled in."""
         return Say(self.hotline.catalogs.say(lang, msgid, **values), lang)
 
-    def speak(self, lang: str, msgid: str) -> Say:
-        """Speak a configured text as it is written (it has no placeholders)."""
-        return Say(self.text(lang, msgid), lang)
+    def configured(self, lang: str, msgid: str) -> Say:
+        """Say a text of the configuration in lang, as written (it has no placeholders)."""
+        return Say(self.translated(lang, msgid), lang)
 
-    def text(self, lang: str, msgid: str) -> str:
+    def translated(self, lang: str, msgid: str) -> str:
+        """Return a text in lang: its translation, or the English source where there is none."""
         return self.hotline.catalogs.get(lang, msgid)
 
-    def spoken(self, lang: str, phone: Phone) -> str:
-        """Speak a number digit by digit, a pause between groups, so it can be written down."""
-        plus = self.text(lang, P.PLUS)
+    def digits(self, lang: str, phone: Phone) -> str:
+        """Return a number as said digit by digit, a pause between groups, so that it can be written down."""
+        plus = self.translated(lang, P.PLUS)
         return ", ".join(" ".join(plus if ch == "+" else ch for ch in group) for group in phone.groups)
 
     def key_name(self, lang: str, key: str) -> str:
-        return {"*": self.text(lang, P.STAR), "#": self.text(lang, P.HASH)}.get(key, key)
+        return {"*": self.translated(lang, P.STAR), "#": self.translated(lang, P.HASH)}.get(key, key)
 
     def address(self, lang: str, address: str, spell: bool = False) -> str:
         """Speak a web or e-mail address so it can be typed: 'zanzu dot n l'."""
@@ -424,7 +425,7 @@ class CallFlow:
                     words.append(" ".join(token) if spell or len(token) <= 3 else token)
                 token = ""
                 if ch in marks:
-                    words.append(self.text(lang, marks[ch]))
+                    words.append(self.translated(lang, marks[ch]))
             else:
                 token += ch
         return (", " if spell else " ").join(words)

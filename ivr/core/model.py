@@ -9,13 +9,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .actions import PART_LENGTH
+from .step import KEYPAD
 from .problems import KeyPath, Problem, Where, nearest
 from .texts import MAX_TEXT, Catalogs
 from .hours import Hours, parse_hours
 from .languages import Language
 from .phone import Phone, parse_emergency, parse_phone
 
-KEYS = tuple("1234567890*#")
 
 
 def _key(value: Any) -> Any:
@@ -24,7 +24,7 @@ def _key(value: Any) -> Any:
         raise ValueError("no key given: use one of 0-9, * or # (write # and * in quotes: '#')")
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if isinstance(value, str) and value not in KEYS:
+    if isinstance(value, str) and value not in KEYPAD:
         raise ValueError(f"'{value}' is not a phone key: use one of 0-9, * or #")
     return value
 

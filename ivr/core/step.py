@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+KEYPAD = tuple("1234567890*#")  # the keys a caller can press
+
 
 @dataclass(frozen=True)
 class Step:

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
-from .store import END_KINDS, Event, EventLog, Lost, reason, utc
+from .store import END_KINDS, EventRow, EventLog, Lost, reason, utc
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 CSV_COLUMNS = ("figure", "language", "menu", "organisation", "outcome", "count")
@@ -37,29 +37,29 @@ class Report:
 
 def report(log: EventLog, since: datetime) -> Report:
     """Count the log's events since a moment."""
-    recent = Event.at >= utc(since)
-    started = select(Event.caller_hash, func.count(Event.call_hash.distinct()).label("calls")).where(
-        recent, Event.kind == "call_started", Event.caller_hash.is_not(None)).group_by(Event.caller_hash).subquery()
+    recent = EventRow.at >= utc(since)
+    started = select(EventRow.caller_hash, func.count(EventRow.call_hash.distinct()).label("calls")).where(
+        recent, EventRow.kind == "call_started", EventRow.caller_hash.is_not(None)).group_by(EventRow.caller_hash).subquery()
     with log.engine.connect() as conn:
         def one(query) -> int:
             return conn.execute(query).scalar_one()
 
         def count(kind: str) -> int:
-            return one(select(func.count()).where(recent, Event.kind == kind))
+            return one(select(func.count()).where(recent, EventRow.kind == kind))
 
         def by(kind: str, *columns) -> dict:
-            rows = conn.execute(select(*columns, func.count()).where(recent, Event.kind == kind).group_by(*columns))
+            rows = conn.execute(select(*columns, func.count()).where(recent, EventRow.kind == kind).group_by(*columns))
             return ranked({(tuple(row)[:-1] if len(columns) > 1 else row[0]): row[-1] for row in rows})
 
         return Report(
             since=since,
-            calls=one(select(func.count(Event.call_hash.distinct())).where(recent, Event.kind == "call_started")),
+            calls=one(select(func.count(EventRow.call_hash.distinct())).where(recent, EventRow.kind == "call_started")),
             callers=one(select(func.count()).select_from(started)),
             repeat_callers=one(select(func.count()).select_from(started).where(started.c.calls > 1)),
-            languages=by("language_chosen", Event.lang),
-            options=by("option_chosen", Event.menu, Event.organisation),
+            languages=by("language_chosen", EventRow.lang),
+            options=by("option_chosen", EventRow.menu, EventRow.organisation),
             transfers_attempted=count("transfer_attempted"),
-            transfers=by("transfer_outcome", Event.outcome),
+            transfers=by("transfer_outcome", EventRow.outcome),
             abandoned=ranked({menu: n for menu, n in conn.execute(abandoned_by_menu(since))}),
             emergency_keys=count("emergency_key"),
             events_lost=one(select(func.coalesce(func.sum(Lost.count), 0)).where(Lost.at >= utc(since))),
@@ -72,16 +72,16 @@ def abandoned_by_menu(since: datetime):
     Decided here, from all of a call's events, and not when the end was recorded: by then another
     worker may still have held the call's transfer, or its last step, in its batch.
     """
-    other = aliased(Event)
-    abandoned = (select(Event.call_hash).where(Event.at >= utc(since), Event.kind.in_(END_KINDS))
-                 .where(~select(other.id).where(other.call_hash == Event.call_hash,
+    other = aliased(EventRow)
+    abandoned = (select(EventRow.call_hash).where(EventRow.at >= utc(since), EventRow.kind.in_(END_KINDS))
+                 .where(~select(other.id).where(other.call_hash == EventRow.call_hash,
                                                 other.kind == "transfer_attempted").exists())
-                 .group_by(Event.call_hash).subquery())
+                 .group_by(EventRow.call_hash).subquery())
     # The menu of the call's latest event that names one (the end itself names none, or, written by
     # earlier versions, the same menu).
-    heard = (select(Event.call_hash, Event.menu,
-                    func.row_number().over(partition_by=Event.call_hash, order_by=(Event.at.desc(), Event.id.desc())).label("n"))
-             .where(Event.call_hash.in_(select(abandoned.c.call_hash)), Event.menu != "", Event.kind.not_in(END_KINDS))
+    heard = (select(EventRow.call_hash, EventRow.menu,
+                    func.row_number().over(partition_by=EventRow.call_hash, order_by=(EventRow.at.desc(), EventRow.id.desc())).label("n"))
+             .where(EventRow.call_hash.in_(select(abandoned.c.call_hash)), EventRow.menu != "", EventRow.kind.not_in(END_KINDS))
              .subquery())
     menu = func.coalesce(heard.c.menu, "")
     return (select(menu, func.count())

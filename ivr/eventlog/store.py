@@ -40,7 +40,7 @@ from .secrets import MIN_SECRET, make_secret
 
 log = logging.getLogger(__name__)
 
-KINDS = ("call_started", "language_chosen", "option_chosen", "transfer_attempted", "transfer_outcome",
+EVENT_KINDS = ("call_started", "language_chosen", "option_chosen", "transfer_attempted", "transfer_outcome",
          "emergency_key", "call_ended", "call_abandoned")
 # The events that end a call (call_abandoned: as earlier versions wrote it).
 END_KINDS = ("call_ended", "call_abandoned")
@@ -72,7 +72,7 @@ class Base(DeclarativeBase):
     """The log's tables."""
 
 
-class Event(Base):
+class EventRow(Base):
     """One step of one call."""
 
     __tablename__ = "call_events"
@@ -254,7 +254,7 @@ class EventLog:
         for _ in range(2):
             with self.engine.begin() as conn:
                 stored = conn.execute(select(Meta.value).where(Meta.key == FINGERPRINT)).scalar()
-                used = stored is not None or conn.execute(select(Event.id).limit(1)).first() is not None
+                used = stored is not None or conn.execute(select(EventRow.id).limit(1)).first() is not None
             if self.secret_file is not None:
                 # Read at each opening: a file restored while the log refused is taken up.
                 problem = self._read_secret_file(used)
@@ -355,7 +355,7 @@ class EventLog:
         """Write the events of one step of a call, as step_events gives them (kind, fields); never raise."""
         what = f"call event {', '.join(kind for kind, _ in events)}"
         try:
-            unknown = [kind for kind, _ in events if kind not in KINDS]
+            unknown = [kind for kind, _ in events if kind not in EVENT_KINDS]
             if unknown:
                 raise ValueError(f"unknown kind of event {unknown[0]!r}")
             step = (utc(at), call_sid, caller, events)
@@ -437,7 +437,7 @@ class EventLog:
             with self.engine.begin() as conn:
                 rows = _first_ends(conn, rows)
                 if rows:
-                    conn.execute(insert(Event), rows)
+                    conn.execute(insert(EventRow), rows)
                 lost, since = self._unrecorded, self._unrecorded_since
                 if lost:
                     conn.execute(insert(Lost).values(at=since, count=lost))
@@ -549,7 +549,7 @@ class EventLog:
         """Delete the events (and counts of lost events) from before a moment; return how many events."""
         with self.engine.begin() as conn:
             conn.execute(delete(Lost).where(Lost.at < utc(moment)))
-            return conn.execute(delete(Event).where(Event.at < utc(moment))).rowcount
+            return conn.execute(delete(EventRow).where(EventRow.at < utc(moment))).rowcount
 
 
 def _first_ends(conn, rows: list[dict]) -> list[dict]:
@@ -560,8 +560,8 @@ def _first_ends(conn, rows: list[dict]) -> list[dict]:
     seen: set[str] = set()
     hashes = sorted(ends)
     for start in range(0, len(hashes), 500):  # well within any database's limit on parameters
-        seen.update(conn.execute(select(Event.call_hash).where(
-            Event.kind.in_(END_KINDS), Event.call_hash.in_(hashes[start:start + 500]))).scalars())
+        seen.update(conn.execute(select(EventRow.call_hash).where(
+            EventRow.kind.in_(END_KINDS), EventRow.call_hash.in_(hashes[start:start + 500]))).scalars())
     out = []
     for row in rows:
         if row["kind"] == "call_ended":

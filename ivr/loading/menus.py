@@ -6,7 +6,8 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from ..core.model import KEYS, Emergency, Keys, Menu, Settings
+from ..core.model import Emergency, Keys, Menu, Settings
+from ..core.step import KEYPAD
 from ..core.problems import KeyPath, dotted
 from ..core.languages import Language
 from .humanize import suggest
@@ -46,7 +47,7 @@ def check_keys(ctx: Context, settings: Settings) -> None:
         ctx.add(("hotline", "keys", "hear_again"), f"key '{settings.keys.retry}' is already the retry key. Choose another key.")
 
 def menu_keys(ctx: Context, name: str, menu: Menu, reserved: dict[str, str]) -> None:
-    free = [k for k in KEYS if k not in reserved]
+    free = [k for k in KEYPAD if k not in reserved]
     if len(menu.options) > len(free):
         ctx.add(("menus", name, "options"), f"menu '{name}' has {len(menu.options)} options but a menu has only {len(free)} free keys ({' '.join(free)}). Move some options into a sub-menu.")
     used: dict[str, int] = {}

@@ -47,7 +47,7 @@ def build(hotline: Hotline, library: PromptLibrary, base_url: str = "") -> Fallb
         return item.lang in voiced or library.find(item.lang, item.text) is not None
 
     def instruction(code: str) -> Say:
-        return flow.say(code, P.EMERGENCY, emergency=flow.spoken(code, emergency))
+        return flow.phrase(code, P.EMERGENCY, emergency=flow.digits(code, emergency))
 
     greeting = flow.greeting_languages()
     others = [code for code in flow.codes if code not in greeting]
@@ -63,14 +63,14 @@ def build(hotline: Hotline, library: PromptLibrary, base_url: str = "") -> Fallb
 
     before: list[Say | Pause] = []
     for code in greeting:
-        before += told_in([flow.say(code, P.APOLOGY), instruction(code)])
+        before += told_in([flow.phrase(code, P.APOLOGY), instruction(code)])
     before += told_in([instruction(code) for code in others])
-    before += told_in([flow.say(code, P.CONNECTING, name=org.name) for code in greeting])
+    before += told_in([flow.phrase(code, P.CONNECTING, name=org.name) for code in greeting])
     after: list[Say | Pause] = []
-    for item in told_in([flow.say(code, P.FALLBACK, name=org.name, number=flow.spoken(code, org.phone)) for code in told]):
+    for item in told_in([flow.phrase(code, P.FALLBACK, name=org.name, number=flow.digits(code, org.phone)) for code in told]):
         # A pause after each number, so that it can be written down (as in the call flow).
         after += [item, Pause(1)]
-    after += told_in([flow.say(code, P.GOODBYE) for code in greeting])
+    after += told_in([flow.phrase(code, P.GOODBYE) for code in greeting])
     audio: list[str] = []
 
     def audio_url(item: Say) -> str | None:

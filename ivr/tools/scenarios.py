@@ -11,7 +11,8 @@ from pydantic import BeforeValidator, Field, create_model, model_validator
 
 from ..loading.context import Context
 from ..loading.humanize import suggest, validate
-from ..core.model import KEYS, PhoneNumber, Strict
+from ..core.model import PhoneNumber, Strict
+from ..core.step import KEYPAD
 from .simulator import OUTCOMES, SILENCE, Call, Simulator
 from ..core.problems import KeyPath, Problem, Where
 from ..loading.yamlsource import Source, TooMuch, parse_document, syntax_problem
@@ -34,7 +35,7 @@ def _step(value: Any) -> Any:
         raise ValueError("no key given: YAML reads an unquoted # as a comment. Write it in quotes: \"#\"")
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or value in KEYS or value in SILENCE or value == "hangup":
+    if not isinstance(value, str) or value in KEYPAD or value in SILENCE or value == "hangup":
         return value
     if value.startswith("say:"):
         if not value[4:].strip():

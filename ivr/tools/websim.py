@@ -16,7 +16,7 @@ from .simulator import OUTCOMES, Event, FlaskTransport, Simulator, Waiting
 
 bp = Blueprint("sim", __name__, url_prefix="/simulator", static_folder="static", template_folder="templates")
 
-KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
+PAD = tuple("123456789*0#")  # the keypad as a phone lays it out
 KEY_NAMES = {"*": "star", "#": "hash"}
 ACTIONS = ("call", "key", "silence", "say", "hangup")
 FIELDS = {"action", "key", "words", "caller", "outcome", "state"}
@@ -70,7 +70,7 @@ def page():
     # Imported here: only this page draws the graph, and the webhooks need not load it.
     from .graph import mermaid
 
-    return render_template("simulator.html", keys=KEYS, key_names=KEY_NAMES, callers=CALLERS,
+    return render_template("simulator.html", keys=PAD, key_names=KEY_NAMES, callers=CALLERS,
                            transfers=TRANSFERS, graph=mermaid(current_app.extensions["ivr"].hotline))
 
 
@@ -125,8 +125,8 @@ def answer(action: str, data: dict) -> str | None:
     """Return the caller's answer as Simulator.answer takes it."""
     if action == "key":
         key = data.get("key")
-        if key not in KEYS:
-            raise BadStep(f"key must be one of {' '.join(KEYS)}")
+        if key not in PAD:
+            raise BadStep(f"key must be one of {' '.join(PAD)}")
         return key
     if action == "say":
         words = data.get("words")

@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from ..loading.config import ConfigError, config_dir, load
 from ..core.actions import Say
+from ..core.model import Hotline
 from ..core.flow import CallFlow
 from . import release
 from .lastgood import LastGood
@@ -27,13 +28,13 @@ log = logging.getLogger(__name__)
 class Runtime:
     """What the webhooks share: built once per configuration version."""
 
-    hotline: object
+    hotline: Hotline
     flow: CallFlow
     prompts: PromptLibrary
     validator: RequestValidator
     version: str
     last_resort: bytes = b""  # the apology and the way to 112, made when loaded: for when even the apology fails
-    renderer: object | None = None
+    renderer: Renderer | None = None
     responses: dict = field(default_factory=dict)  # rendered answers, by what they depend on (see web.answer_key)
     likely: dict = field(default_factory=dict)  # the likely language of each calling code seen
 
