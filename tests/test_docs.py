@@ -41,3 +41,9 @@ def test_command_from_the_docs_runs(doc, command, tmp_path, monkeypatch, capsys)
     assert words[0] == "ivr", f"{doc}: only ivr commands can be run by the tests: {command}"
     # translations status exits 1 while a language misses a text; none does in the shipped catalogs.
     assert main(words[1:]) == 0, capsys.readouterr()
+
+
+def test_the_administrators_guide_lists_every_setting_as_the_code_reads_them():
+    from ivr.core.settings import table
+
+    assert table() in (DOCS / "administrators.md").read_text(encoding="utf-8")
