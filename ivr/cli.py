@@ -7,11 +7,12 @@ import secrets
 import sys
 from pathlib import Path
 
-from .loading.config import ConfigError, check, config_dir
+from .core import settings
+from .core.actions import OUTCOMES
 from .core.languages import ENGINES
-from .audio.prompts import DEFAULT_DIR as PROMPTS_DIR
-from .audio.prompts import PromptLibrary, prompt_name
-from .tools.simulator import OUTCOMES, FlaskTransport, HttpTransport, Simulator
+
+# Each command imports what it needs when it runs: `ivr check` on unchanged files loads no web,
+# Twilio or database library at all.
 
 DEV_TOKEN = Path(__file__).resolve().parent.parent / "instance" / "dev-token"
 
@@ -65,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the public https:// URL of that folder once uploaded, for absolute audio URLs (default: relative to the document)")
 
     args = parser.parse_args(argv)
-    folder = config_dir(args.config)
-    prompts = Path(args.prompts or os.environ.get("IVR_PROMPTS") or PROMPTS_DIR)
+    folder = Path(args.config or settings.value("IVR_CONFIG"))
+    prompts = Path(args.prompts or settings.value("IVR_PROMPTS"))
     try:
         if args.command == "check":
             return run_check(folder, prompts)
@@ -84,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_report(events_url(), args.since, args.csv, sys.stdout)
         if args.command == "events":
-            from .core import settings
             from .eventlog.extension import events_url
             from .eventlog.report import run_purge
 
@@ -95,20 +95,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_check(folder: Path, prompts: Path) -> int:
-    from .voice.release import check_release
+    from .audio.prompts import PromptLibrary
+    from .voice.checked import Checked
 
     library = PromptLibrary(prompts)
-    # The loader's checks, then every document a caller can get, made and measured (as the server does).
-    hotline, problems = check_release(folder, library)
-    for line in table_problems(hotline.configured if hotline else ()):
-        print(line)
+    # The loader's checks, then every document a caller can get, made and measured (as the server does),
+    # or what the same check found before, on the same files.
+    checked = settings.value("IVR_CHECKED")
+    hotline, problems = Checked(Path(checked) if checked else None).check(folder, library)
     for problem in problems:
         print(problem, file=sys.stderr if not problem.warning else sys.stdout)
     errors = [p for p in problems if not p.warning]
     if errors or hotline is None:
         print(f"configuration is invalid: {_count(len(errors), 'error')}", file=sys.stderr)
         return 1
-    print_missing_audio(hotline, library)
     langs = ", ".join(lang.code for lang in hotline.languages)
     print(f"configuration is valid: {_count(len(hotline.languages), 'language')} ({langs}), "
           f"{_count(len(hotline.organisations), 'organisation')}, {_count(len(hotline.menus), 'menu')}"
@@ -118,25 +118,6 @@ def run_check(folder: Path, prompts: Path) -> int:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def print_missing_audio(hotline, library) -> None:
-    """List exactly which prompts of each language not offered still lack audio."""
-    from dataclasses import replace
-
-    from .core.explore import walk
-    from .audio.pipeline import missing
-
-    offered = [lang.code for lang in hotline.languages]
-    candidates = replace(hotline, languages=hotline.configured)
-    silent = [lang.code for lang in candidates.languages if lang.say_language is None and lang.code not in offered]
-    if not silent:
-        return
-    gaps = missing(candidates, walk(candidates, set(silent)).texts, library, silent)
-    for code, texts in gaps.items():
-        print(f"{code}: {len(texts)} prompts without audio; record each as the file named here:")
-        for text in texts:
-            print(f"  {library.directory.name}/recorded/{code}/{prompt_name(code, text)}.mp3  {text}")
 
 
 def table_problems(configured) -> list[str]:
@@ -170,8 +151,9 @@ def _configured_codes(folder: Path) -> list[str]:
 def run_prompts(args, folder: Path, prompts: Path) -> int:
     from .core.explore import walk
     from .audio.pipeline import build, missing, plan
-    from .audio.prompts import PromptLibrary
+    from .audio.prompts import PromptLibrary, prompt_name
     from .audio.tts import Telephone
+    from .loading.config import check
 
     hotline, problems = check(folder, offer=False)
     if hotline is None:
@@ -183,6 +165,9 @@ def run_prompts(args, folder: Path, prompts: Path) -> int:
     if unknown:
         print(f"ivr prompts: not a configured language: {', '.join(unknown)}", file=sys.stderr)
         return 2
+    # Whether the engines can speak what the language table says: a matter for building, not for callers.
+    for line in table_problems(hotline.configured):
+        print(line, file=sys.stderr)
     texts = walk(hotline).texts
     if args.action == "missing":
         gaps = missing(hotline, texts, PromptLibrary(prompts), args.lang)
@@ -212,6 +197,9 @@ def run_prompts(args, folder: Path, prompts: Path) -> int:
 
 def simulators(args, folder: Path, prompts: Path):
     """Return a maker of Simulators (by caller number) for --url or the app in this process, or an exit code."""
+    from .loading.config import ConfigError
+    from .tools.simulator import FlaskTransport, HttpTransport, Simulator
+
     if args.url:
         token = os.environ.get("TWILIO_AUTH_TOKEN") or (DEV_TOKEN.read_text().strip() if DEV_TOKEN.exists() else "")
         if not token:
@@ -236,6 +224,8 @@ def simulators(args, folder: Path, prompts: Path):
 
 
 def run_graph(args, folder: Path, prompts: Path) -> int:
+    from .audio.prompts import PromptLibrary
+    from .loading.config import check
     from .tools.graph import dot, mermaid
 
     hotline, problems = check(folder, PromptLibrary(prompts))
@@ -255,6 +245,8 @@ def run_fallback(args, folder: Path, prompts: Path) -> int:
     """Write the fallback document of a valid configuration, and say what it tells and what to do next."""
     from urllib.parse import urlsplit
 
+    from .audio.prompts import PromptLibrary
+    from .loading.config import check
     from .tools.fallback import AUDIO_DIR, TooLarge, build, write
 
     base = urlsplit(args.base_url)
@@ -295,6 +287,8 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
 
         return run_files([Path(p) for p in args.scenario], make)
     if args.all_paths:
+        from .audio.prompts import PromptLibrary
+        from .loading.config import check
         from .tools.coverage import all_paths, print_report
 
         hotline, _ = check(folder, PromptLibrary(prompts))

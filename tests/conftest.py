@@ -26,6 +26,7 @@ def events_in_a_temporary_folder(tmp_path_factory):
         patch.setenv("IVR_EVENTS_URL", f"sqlite:///{folder / 'events.sqlite3'}")
         patch.setenv("IVR_EVENTS_SECRET", "test-secret-" + "x" * 32)
         patch.setenv("IVR_LAST_GOOD", str(tmp_path_factory.mktemp("last-good")))
+        patch.setenv("IVR_CHECKED", "off")  # each test checks what it changed; tests/test_checked.py keeps results
         yield
 
 

@@ -164,7 +164,7 @@ def test_a_language_with_neither_voice_nor_audio_is_left_out(hotline, tmp_path, 
     shutil.copytree(PROMPTS_DIR, prompts)
     instruction = hotline.catalogs.say("fa", P.EMERGENCY, emergency="1 1 2")
     (prompts / PromptLibrary(prompts).find("fa", instruction)).unlink()
-    monkeypatch.setattr("ivr.cli.check", lambda folder, library: (hotline, []))
+    monkeypatch.setattr("ivr.loading.config.check", lambda folder, library: (hotline, []))
 
     assert main(["--prompts", str(prompts), "fallback", "build", "--out", str(tmp_path / "site")]) == 0
     out = capsys.readouterr().out
@@ -190,7 +190,7 @@ def test_a_sentence_without_audio_is_named_and_left_out(hotline, tmp_path, monke
     org = hotline.organisations[hotline.settings.fallback_organisation]
     number = hotline.catalogs.say("fa", P.FALLBACK, name=org.name, number=CallFlow(hotline).digits("fa", org.phone))
     (prompts / PromptLibrary(prompts).find("fa", number)).unlink()
-    monkeypatch.setattr("ivr.cli.check", lambda folder, library: (hotline, []))
+    monkeypatch.setattr("ivr.loading.config.check", lambda folder, library: (hotline, []))
 
     assert main(["--prompts", str(prompts), "fallback", "build", "--out", str(tmp_path / "site")]) == 0
     out = capsys.readouterr().out

@@ -31,18 +31,19 @@ def test_slow_speech_wraps_say_in_a_slower_rate(tmp_path):
     assert "prosody" not in english
 
 
-def test_check_verifies_the_table_against_gtts_and_espeak(monkeypatch, capsys):
+def test_prompts_verify_the_table_against_gtts_and_espeak(monkeypatch, capsys):
     monkeypatch.setattr("gtts.lang.tts_langs", lambda: {"en": "English"})
     monkeypatch.setattr("ivr.audio.tts.espeak_voices", lambda binary=None: {"en-gb"})
-    assert main(["check"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert "ivr/core/languages.py: nl: warning: gTTS has no voice 'nl'" in out
-    assert "ivr/core/languages.py: fa: warning: the installed espeak-ng has no voice 'fa'" in out
+    assert main(["prompts", "missing"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "ivr/core/languages.py: nl: warning: gTTS has no voice 'nl'" in err
+    assert "ivr/core/languages.py: fa: warning: the installed espeak-ng has no voice 'fa'" in err
 
 
-def test_check_lists_every_prompt_a_recording_is_missing_for(capsys):
+def test_check_says_what_a_language_not_offered_needs_and_where_the_list_is(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "ti: 98 prompts without audio; record each as the file named here:" in out
-    assert "so: 98 prompts without audio; record each as the file named here:" in out
-    assert sum(1 for line in out if line.startswith("  prompts/recorded/so/")) == 98
+    for line, index, code in ((38, 10, "ti"), (39, 11, "so")):
+        assert (f"config/hotline.yaml:{line}: languages[{index}]: warning: language '{code}' is not offered: Twilio has no voice "
+                f"for it and 98 of its 98 prompts have no audio; record them ('ivr prompts missing --lang {code}' lists them)") in out
+    assert not any(line.startswith("  prompts/recorded/") for line in out)  # the files: ivr prompts missing

@@ -34,7 +34,7 @@ Clock = Annotated[time, BeforeValidator(_clock)]
 class Range(BaseModel):
     """Open on these days from `open` to `close`; a close before the open is on the next day."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     days: list[Day] = Field(min_length=1)
     open: Clock
@@ -69,7 +69,7 @@ MAX_CLOSED = 400  # closed days: a year's holidays, and then some
 class Hours(BaseModel):
     """When an organisation answers its phone."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     always: bool = False
     timezone: str = "Europe/Amsterdam"

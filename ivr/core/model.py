@@ -101,7 +101,7 @@ EmergencyNumber = Annotated[Phone, BeforeValidator(lambda v: parse_emergency(str
 class Strict(BaseModel):
     """A mapping whose keys are all known; anything else is a typo."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)  # built at first use: a kept check needs none
 
 
 class Emergency(Strict):

@@ -12,11 +12,11 @@ from typing import Callable
 from flask import Flask, g
 from twilio.request_validator import RequestValidator
 
-from ..loading.config import ConfigError, config_dir, load
+from ..loading.config import ConfigError, config_dir
 from ..core.actions import Say
 from ..core.model import Hotline
 from ..core.flow import CallFlow
-from . import release
+from .checked import Checked
 from .lastgood import LastGood
 from ..audio.prompts import MANIFEST, RECORDED, PromptLibrary
 from .twiml import Renderer
@@ -208,10 +208,11 @@ def build_runtime(app: Flask, config: Path) -> Runtime:
     """Load and check a configuration folder and the prompts into a Runtime (ConfigError if invalid)."""
     prompts = PromptLibrary(Path(app.config["IVR_PROMPTS"]))
     version = version_of(config, prompts.directory, watched(config, prompts.directory))
-    hotline = load(config, prompts)
-    refused = release.problems(hotline, prompts)  # what `ivr check` refuses, a running server refuses too
-    if refused:
-        raise ConfigError(refused)
+    # What `ivr check` refuses, a running server refuses too: the same check, kept by content.
+    checked = app.config["IVR_CHECKED"]
+    hotline, problems = Checked(Path(checked) if checked else None).check(config, prompts)
+    if hotline is None:
+        raise ConfigError([p for p in problems if not p.warning])
     flow = CallFlow(hotline)
     return Runtime(hotline, flow, prompts, RequestValidator(app.config["TWILIO_AUTH_TOKEN"]), version,
                    last_resort=last_resort(hotline, flow))
