@@ -106,7 +106,7 @@ def verdicts(ours: list[load.Result], floor: list[load.Result]) -> list[tuple[st
     return [(name, values, all(ok(v) for _, v in values)) for name, values, ok in checks]
 
 
-def report(results: dict[str, list[load.Result]], memory: dict[str, list[int]], times: dict[str, float] | None) -> bool:
+def report(results: dict[str, list[load.Result]], memory: dict[str, list[tuple[int, int]]], times: dict[str, float] | None) -> bool:
     ours, floor = results["hotline"], results["floor"]
     print("\n| connections | ours req/s | floor req/s | ratio | ours p50 ms | floor p50 ms | ratio | ours p95 ms "
           "| ours p99 ms | floor p99 ms | CPU ms/req ours | floor | errors ours/floor |")
@@ -115,8 +115,8 @@ def report(results: dict[str, list[load.Result]], memory: dict[str, list[int]], 
         print(f"| {o.connections} | {o.rps:.0f} | {f.rps:.0f} | {o.rps / f.rps:.2f} | {o.p50_ms:.2f} | {f.p50_ms:.2f} | "
               f"{o.p50_ms / f.p50_ms:.2f} | {o.p95_ms:.2f} | {o.p99_ms:.2f} | {f.p99_ms:.2f} | {o.cpu_ms:.2f} | {f.cpu_ms:.2f} "
               f"| {o.errors}/{f.errors} |")
-    print("\nmemory per worker after the load (VmRSS): " + "; ".join(
-        f"{name} {', '.join(f'{kib / 1024:.1f} MiB' for kib in rss)}" for name, rss in memory.items()))
+    print("\nmemory per worker after the load (Rss, and its proportional share Pss): " + "; ".join(
+        f"{name} {', '.join(f'{rss / 1024:.1f} MiB ({pss / 1024:.1f})' for rss, pss in workers)}" for name, workers in memory.items()))
     if times:
         print("\n| start-up (median wall time) | seconds |\n|---|---:|")
         for name, seconds in times.items():
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"load: wrk, 1 thread, {seconds:g} s per level and server in {rounds} alternating rounds, "
                   f"connections {args.levels}")
             results = measure_load(servers, requests_file, levels, seconds, rounds)
-            memory = {name: server.rss_kib() for name, server in servers.items()}
+            memory = {name: server.memory_kib() for name, server in servers.items()}
             print(f"load average after: {os.getloadavg()[0]:.2f}")
         finally:
             for server in servers.values():

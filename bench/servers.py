@@ -113,12 +113,17 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
         return total / os.sysconf("SC_CLK_TCK")
 
-    def rss_kib(self) -> list[int]:
-        """Return each worker's resident memory (VmRSS), in KiB."""
+    def memory_kib(self) -> list[tuple[int, int]]:
+        """Return each worker's resident memory (Rss) and its proportional share of it (Pss), in KiB.
+
+        The app is built before the workers fork: what they still share with the master and each
+        other is in every worker's Rss, and divided among them in its Pss.
+        """
         out = []
         for pid in self.workers():
-            match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
-            out.append(int(match.group(1)) if match else 0)
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            rss, pss = (re.search(rf"^{name}:\s+(\d+) kB", text, re.M) for name in ("Rss", "Pss"))
+            out.append((int(rss.group(1)) if rss else 0, int(pss.group(1)) if pss else 0))
         return out
 
     def stop(self) -> None:

@@ -47,3 +47,11 @@ def test_check_says_what_a_language_not_offered_needs_and_where_the_list_is(caps
         assert (f"config/hotline.yaml:{line}: languages[{index}]: warning: language '{code}' is not offered: Twilio has no voice "
                 f"for it and 98 of its 98 prompts have no audio; record them ('ivr prompts missing --lang {code}' lists them)") in out
     assert not any(line.startswith("  prompts/recorded/") for line in out)  # the files: ivr prompts missing
+
+
+def test_the_tables_own_names_are_babels():
+    from babel import Locale
+
+    from ivr.core.languages import KNOWN
+
+    assert {code: lang.name for code, lang in KNOWN.items()} == {code: Locale.parse(code).get_display_name(code) for code in KNOWN}
