@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     fb.add_argument("--base-url", default="", metavar="URL",
                     help="the public https:// URL of that folder once uploaded, for absolute audio URLs (default: relative to the document)")
 
+    timing = commands.add_parser("timing", help="how long callers listen: the first document, each language named in itself, each menu")
+    timing.add_argument("--all", action="store_true", help="also each organisation's description and the 112 instruction, in every language")
+    timing.add_argument("--json", action="store_true", help="write JSON (every figure in seconds) instead of tables")
+
     args = parser.parse_args(argv)
     folder = Path(args.config or settings.value("IVR_CONFIG"))
     prompts = Path(args.prompts or settings.value("IVR_PROMPTS"))
@@ -79,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_fallback(args, folder, prompts)
         if args.command == "graph":
             return run_graph(args, folder, prompts)
+        if args.command == "timing":
+            return run_timing(args, folder, prompts)
         if args.command == "report":
             from .eventlog.extension import events_url
             from .eventlog.report import run_report
@@ -238,6 +244,26 @@ def run_graph(args, folder: Path, prompts: Path) -> int:
         print(f"ivr graph: '{args.lang}' is not an offered language ({', '.join(l.code for l in hotline.languages)})", file=sys.stderr)
         return 2
     print((dot if args.format == "dot" else mermaid)(hotline, args.lang), end="")
+    return 0
+
+
+def run_timing(args, folder: Path, prompts: Path) -> int:
+    """Print how long callers listen to what they get first and to each menu, estimated for a valid configuration."""
+    from .audio.prompts import PromptLibrary
+    from .core.pace import estimate
+    from .loading.config import check
+    from .tools.timing import as_json, report
+    from .voice.release import clock
+
+    library = PromptLibrary(prompts)
+    hotline, problems = check(folder, library)
+    if hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("ivr timing: the configuration is invalid (see above)", file=sys.stderr)
+        return 1
+    found = estimate(hotline, clock(hotline, library), everything=args.all)
+    print((as_json if args.json else report)(hotline, found), end="")
     return 0
 
 

@@ -124,6 +124,13 @@ class Keys(Strict):
     hear_again: Key = "2"  # after a failed transfer: hear the number again
 
 
+class Timing(Strict):
+    """Seconds a caller may listen, as `ivr timing` estimates them, before `ivr check` warns; a limit not set is not checked."""
+
+    languages_named: float | None = Field(None, gt=0, le=600)  # from the answer until every offered language is named in itself
+    menu: float | None = Field(None, gt=0, le=600)  # to hear a menu in full, in any language
+
+
 class Settings(Strict):
     """The `hotline:` section."""
 
@@ -138,6 +145,7 @@ class Settings(Strict):
     speech: bool = True  # menus also accept a spoken answer where Twilio recognises the language
     keys: Keys = Field(default_factory=Keys)
     emergency: Emergency = Field(default_factory=Emergency)
+    timing: Timing = Field(default_factory=Timing)
 
 
 def _voice(value: str) -> str:

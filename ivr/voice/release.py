@@ -16,6 +16,7 @@ from ..core.destinations import destinations
 from ..audio.prompts import PromptLibrary
 from .twiml import Renderer
 from ..core.problems import Problem
+from ..core.pace import Clock, estimate, over_limits
 
 MAX_REQUEST_LINE = 4094  # gunicorn's limit_request_line: a longer one is answered 414, and the call ends
 MAX_DOCUMENT = 64_000  # bytes: Twilio refuses a larger TwiML document (error 11750); kB read as 1,000 to be safe
@@ -66,7 +67,23 @@ def problems(hotline: Hotline, prompts: PromptLibrary) -> list[Problem]:
         if (place(pos), pos.lang) not in told:
             told.add((place(pos), pos.lang))
             found.append(hotline.problem(place(pos), message))
-    return found
+    return found + timing_problems(hotline, prompts)
+
+
+def timing_problems(hotline: Hotline, prompts: PromptLibrary) -> list[Problem]:
+    """Warn where a caller would listen longer than hotline.timing's limits; with no limit set, nothing is timed."""
+    limits = hotline.settings.timing
+    if limits.languages_named is None and limits.menu is None:
+        return []
+    return over_limits(hotline, estimate(hotline, clock(hotline, prompts)))
+
+
+def clock(hotline: Hotline, prompts: PromptLibrary) -> Clock:
+    """Return a clock that times a sentence by the audio it is played from, where the renderer finds any (audio_url)."""
+    def audio(item):
+        name = prompts.find(item.lang, item.text)
+        return prompts.path(name) if name else None
+    return Clock(hotline.languages, audio)
 
 
 def audio_url(prompts: PromptLibrary):
