@@ -18,6 +18,7 @@ from ivr.core.actions import Ask, Go, Hangup, Pause, Position, Say, Transfer
 from ivr.core.explore import walk
 from ivr.core.flow import CallFlow
 from ivr.core.languages import KNOWN
+from ivr.core.model import Timing
 from ivr.core.pace import DEFAULT_RATE, RATES, SLOW, Clock
 from ivr.core.step import Step
 from ivr.i18n.translations import template
@@ -294,7 +295,9 @@ def test_a_limit_must_be_a_positive_number_of_seconds(small):
     assert any(str(p).startswith("config/hotline.yaml:7: hotline.timing.menu:") for p in problems)
 
 
-def test_ivr_timing_runs_on_the_shipped_configuration(capsys):
+def test_the_shipped_configuration_sets_limits_and_ivr_timing_runs(capsys):
+    hotline, _ = check("config")
+    assert hotline.settings.timing == Timing(languages_named=45, menu=45)
     assert main(["timing"]) == 0
     assert "When each language is first named in itself" in capsys.readouterr().out
 
