@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .core import settings
 from .eventlog import admin, extension as eventlog
-from .tools import websim
+from .tools import simulator, websim
 from .voice import live, status, views
 from .voice.answers import CachedAnswers
 from .voice.signatures import Refusals
@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise RuntimeError("TWILIO_AUTH_TOKEN is not set: set it to your Twilio auth token (make run creates a local one)")
 
     live.init_app(app)
+    simulator.init_app(app)  # a call simulated in this process at a chosen moment (ivr simulate --at)
     app.extensions["ivr.refused"] = Refusals()  # on the app: it outlives configuration reloads
     # Inside the proxy fix: the cache checks signatures against the public URL, as Flask does.
     app.wsgi_app = CachedAnswers(app, app.wsgi_app)  # type: ignore[method-assign]

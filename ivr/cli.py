@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--dial-outcome", nargs="+", action="extend", default=[], choices=OUTCOMES, metavar="OUTCOME",
                      help=f"what each transfer does in turn: {', '.join(OUTCOMES)} (default: completed)")
     sim.add_argument("--from", dest="caller", default="+31612345678", help="the caller's number (never stored)")
+    sim.add_argument("--at", metavar="WHEN", help="call at this moment, not now: '2026-12-05 22:00' (Europe/Amsterdam time) "
+                     "or with a UTC offset, '2026-12-05T22:00+01:00'; in this process only, not with --url")
     sim.add_argument("--scenario", nargs="+", metavar="FILE", help="run scenario files (see scenarios/README.md) and report pass/fail")
     sim.add_argument("--all-paths", action="store_true",
                      help="walk every menu in every language; fail if an organisation is unreachable or keys differ")
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     graph.add_argument("--lang", default="en", help="the language of the labels (default: en)")
 
     tr = commands.add_parser("translations", help="the message catalogs")
-    tr.add_argument("action", choices=("update", "status"), help="update: extract texts and merge them into every catalog; status: count what is missing")
+    tr.add_argument("action", choices=("update", "status"), help="update: extract texts and merge them into every catalog; status: count and name what is missing")
 
     pr = commands.add_parser("prompts", help="the audio files of every text a caller can hear")
     pr.add_argument("action", choices=("build", "missing"), help="build: synthesise what changed; missing: list texts without audio")
@@ -201,8 +203,26 @@ def run_prompts(args, folder: Path, prompts: Path) -> int:
     return 1 if result.failed else 0
 
 
+# A running hotline reads its own clock: no request can tell it another time.
+REMOTE_CLOCK = "a hotline at --url answers at its own time, so a moment cannot be chosen: leave out --url to call the hotline in this process"
+
+
+def simulated_moment(at: str, url: str | None):
+    """Return the moment --at gives, or None after saying why it cannot be used."""
+    from .tools.simulator import moment
+
+    if url:
+        print(f"ivr simulate: --at: {REMOTE_CLOCK}", file=sys.stderr)
+        return None
+    try:
+        return moment(at)
+    except ValueError as exc:
+        print(f"ivr simulate: --at: {exc}", file=sys.stderr)
+        return None
+
+
 def simulators(args, folder: Path, prompts: Path):
-    """Return a maker of Simulators (by caller number) for --url or the app in this process, or an exit code."""
+    """Return a maker of Simulators (by caller number and moment) for --url or the app in this process, or an exit code."""
     from .loading.config import ConfigError
     from .tools.simulator import FlaskTransport, HttpTransport, Simulator
 
@@ -215,7 +235,13 @@ def simulators(args, folder: Path, prompts: Path):
 
         # The words of played audio come from the local manifest, where the hotline runs here.
         words = PromptLibrary(prompts).words_for_url
-        return lambda caller: Simulator(HttpTransport(), token, args.url, caller=caller, audio_words=words)
+
+        def remote(caller: str, at=None) -> Simulator:
+            if at is not None:
+                raise ValueError(REMOTE_CLOCK)
+            return Simulator(HttpTransport(), token, args.url, caller=caller, audio_words=words)
+
+        return remote
     from . import create_app
 
     token = secrets.token_hex(16)
@@ -224,9 +250,14 @@ def simulators(args, folder: Path, prompts: Path):
     except ConfigError as exc:
         print(f"{exc}\nivr simulate: the configuration is invalid (see above)", file=sys.stderr)
         return 1
-    transport = FlaskTransport(app)
-    return lambda caller: Simulator(transport, token, "http://localhost", caller=caller,
-                                    audio_words=app.extensions["ivr"].prompts.words_for_url)
+    default = args.at  # a scenario's own moment wins over --at
+
+    def local(caller: str, at=None) -> Simulator:
+        return Simulator(FlaskTransport(app, at or default), token, "http://localhost", caller=caller,
+                         audio_words=app.extensions["ivr"].prompts.words_for_url)
+
+    return local
+
 
 
 def run_graph(args, folder: Path, prompts: Path) -> int:
@@ -305,6 +336,10 @@ def run_fallback(args, folder: Path, prompts: Path) -> int:
 
 
 def run_simulate(args, folder: Path, prompts: Path) -> int:
+    if args.at is not None:
+        args.at = simulated_moment(args.at, args.url)
+        if args.at is None:
+            return 2
     make = simulators(args, folder, prompts)
     if isinstance(make, int):
         return make
@@ -321,6 +356,11 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
         return print_report(all_paths(hotline, make(args.caller)))
     simulator = make(args.caller)
     scripted = args.keys is not None
+    if args.at is not None:
+        from .tools.simulator import LOCAL
+
+        # In the hours' time, with the weekday: whether an organisation is open turns on both.
+        print(f"-- calling at {args.at.astimezone(LOCAL):%A %Y-%m-%d %H:%M}, {LOCAL.key} time")
 
     def ask() -> str | None:
         try:
@@ -343,7 +383,7 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
 
 def run_translations(action: str, folder: Path) -> int:
     from .loading.catalogs import SOURCE_LANGUAGE
-    from .i18n.translations import status, update
+    from .i18n.translations import missing_lines, status, update
 
     codes = _configured_codes(folder) or [SOURCE_LANGUAGE]
     if action == "update":
@@ -357,12 +397,13 @@ def run_translations(action: str, folder: Path) -> int:
         for line in done:
             print(line)
         return 0
+    rows = status(folder, codes)
     print(f"{'language':<10}{'translated':>12}{'fuzzy':>8}{'missing':>9}")
-    incomplete = False
-    for row in status(folder, codes):
+    for row in rows:
         print(f"{row.code:<10}{row.translated:>12}{row.fuzzy:>8}{row.missing:>9}")
-        incomplete = incomplete or row.missing > 0
-    return 1 if incomplete else 0
+    for line in missing_lines(rows):
+        print(line)
+    return 1 if any(row.missing for row in rows) else 0
 
 
 if __name__ == "__main__":

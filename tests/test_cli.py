@@ -85,7 +85,9 @@ def test_translations_update_adds_a_new_text_to_every_catalog(tmp_path, capsys):
         f"updated config/locales/{code}/LC_MESSAGES/messages.po" for code in "nl ar tr pl uk ru fr es fa ti so".split()]
     with open(tmp_path / "config/locales/nl/LC_MESSAGES/messages.po", "rb") as fh:
         message = read_po(fh).get("IOM the Netherlands helps migrants.")
-    assert message is not None and message.locations == [("config/menus.yaml", 50)]
+    # Its file and its key path, no line: a line added above a text must not rewrite every catalog.
+    assert message is not None and message.locations == [("config/menus.yaml", None)]
+    assert message.auto_comments == ["menus.iom.prompt"]
     # A changed text is flagged for review (babel's fuzzy matching keeps the old translation as a draft).
     assert message.fuzzy
     assert main(["--config", str(tmp_path / "config"), "translations", "status"]) == 0
@@ -95,7 +97,7 @@ def test_simulate_runs_the_shipped_scenarios(capsys):
     import glob
 
     assert main(["simulate", "--scenario", *sorted(glob.glob("scenarios/*.yaml"))]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "8 passed, 0 failed"
+    assert capsys.readouterr().out.splitlines()[-1] == "9 passed, 0 failed"
 
 
 def test_graph_and_all_paths_from_the_command_line(capsys):

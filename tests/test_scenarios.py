@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,11 +25,13 @@ class Runner:
     def __init__(self, app):
         self.app = app
         self.callers: list[str] = []
+        self.moments: list[datetime | None] = []
         self.out = io.StringIO()
 
-    def simulator(self, caller: str) -> Simulator:
+    def simulator(self, caller: str, at: datetime | None = None) -> Simulator:
         self.callers.append(caller)
-        return Simulator(FlaskTransport(self.app), TOKEN, "http://localhost", caller=caller,
+        self.moments.append(at)
+        return Simulator(FlaskTransport(self.app, at), TOKEN, "http://localhost", caller=caller,
                          audio_words=self.app.extensions["ivr"].prompts.words_for_url)
 
     def run(self, *paths: Path) -> int:
@@ -49,15 +53,18 @@ def test_shipped_scenarios_pass(runner):
         "PASS Arabic caller reaches the anonymous line of Slachtofferhulp",
         "PASS Dutch caller tries the police again after a busy line",
         "PASS English caller is put through to Veilig Thuis",
+        "PASS English caller at three in the night is put through to Centrum Seksueel Geweld",
         "PASS Persian caller on page 2 reaches the Zorgcafé",
         "PASS Polish caller hears Polish first and chooses it with key 5",
         "PASS Emergency key on the IOM menu gives the 112 instruction and never transfers",
         "PASS A caller silent three times hears 112, IOM's number and goodbye",
         'PASS English caller says "police" and is put through to the police',
-        "8 passed, 0 failed",
+        "9 passed, 0 failed",
     ]
     # Each call comes from the scenario's number, a Dutch mobile unless it says otherwise.
-    assert runner.callers == ["+31612345678"] * 4 + ["+48512345678"] + ["+31612345678"] * 3
+    assert runner.callers == ["+31612345678"] * 5 + ["+48512345678"] + ["+31612345678"] * 3
+    # And at the scenario's moment (Amsterdam time where it gives no offset), or now (None) where it gives none.
+    assert runner.moments == [None] * 3 + [datetime(2026, 12, 6, 3, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))] + [None] * 5
 
 
 def test_a_wrong_number_fails_with_the_reason_and_the_transcript(runner, tmp_path, monkeypatch):
@@ -139,7 +146,7 @@ def test_broken_file(case, monkeypatch):
     monkeypatch.chdir(BROKEN)
     out = io.StringIO()
 
-    def no_call(caller: str) -> Simulator:
+    def no_call(caller: str, at: datetime | None) -> Simulator:
         pytest.fail("a broken scenario file was run")
 
     assert run_files([Path(f"{case}.yaml")], no_call, out) == 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, TextIO
 
@@ -13,7 +14,7 @@ from ..loading.context import Context
 from ..loading.humanize import suggest, validate
 from ..core.model import PhoneNumber, Strict
 from ..core.step import KEYPAD
-from .simulator import OUTCOMES, SILENCE, Call, Simulator
+from .simulator import OUTCOMES, SILENCE, Call, Simulator, moment
 from ..core.problems import KeyPath, Problem, Where
 from ..loading.yamlsource import Source, TooMuch, parse_document, syntax_problem
 
@@ -56,6 +57,7 @@ def _outcome(value: Any) -> Any:
 Words = Annotated[str, BeforeValidator(_words)]
 Step = Annotated[str, BeforeValidator(_step)]
 Outcome = Annotated[str, BeforeValidator(_outcome)]
+Moment = Annotated[datetime, BeforeValidator(moment)]
 
 
 class Expect(Strict):
@@ -77,6 +79,7 @@ class _Scenario(Strict):
     name: Words
     keys: list[Step] = Field(min_length=1)
     transfers: list[Outcome] = []
+    at: Moment | None = None  # when the call is made (opening hours), if not now
     expect: Expect
 
 
@@ -192,8 +195,11 @@ def judge(scenario: Any, path: KeyPath, call: Call, source: Source) -> list[Prob
     return problems
 
 
-def run_files(paths: list[Path], make_simulator: Callable[[str], Simulator], out: TextIO | None = None) -> int:
-    """Run every scenario of the files; print PASS or FAIL with reasons and a summary; return the exit status."""
+def run_files(paths: list[Path], make_simulator: Callable[[str, datetime | None], Simulator], out: TextIO | None = None) -> int:
+    """Run every scenario of the files; print PASS or FAIL with reasons and a summary; return the exit status.
+
+    make_simulator(caller, at) raises ValueError, saying why, where it cannot call at a chosen moment.
+    """
     # Looked up per run, not bound at import: whoever captures sys.stdout later still gets the output.
     out = out or sys.stdout
     passed = failed = 0
@@ -208,7 +214,13 @@ def run_files(paths: list[Path], make_simulator: Callable[[str], Simulator], out
         for path, scenario in found:
             caller = getattr(scenario, "from").e164
             try:
-                call = make_simulator(caller).call(keys=scenario.keys, dial_outcomes=scenario.transfers)
+                simulator = make_simulator(caller, scenario.at)
+            except ValueError as exc:
+                print(f"FAIL {scenario.name}", f"  {Problem(source.where(path + ('at',)), path + ('at',), str(exc))}", sep="\n", file=out)
+                failed += 1
+                continue
+            try:
+                call = simulator.call(keys=scenario.keys, dial_outcomes=scenario.transfers)
             except OSError as exc:
                 print(f"FAIL {scenario.name}", f"  cannot reach the hotline: {exc}", sep="\n", file=out)
                 failed += 1

@@ -1,21 +1,55 @@
 """A call simulator that behaves as Twilio does: signed webhooks in, TwiML executed."""
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
 import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Callable, Iterable, Iterator, Protocol
+from zoneinfo import ZoneInfo
 
+from flask import g, request
 from twilio.request_validator import RequestValidator
 
 SILENCE = ("-", "silence")
 HANG_UP = ("hangup", "q")
 from ..core.actions import OUTCOMES
+from ..core.hours import Hours
 
-__all__ = ["OUTCOMES", "Call", "Event", "FlaskTransport", "HttpTransport", "Simulator", "Waiting"]
+__all__ = ["OUTCOMES", "Call", "Event", "FlaskTransport", "HttpTransport", "Simulator", "Waiting", "moment"]
+
+# Where a call simulated in this process carries its moment: a WSGI environ key, which no HTTP client
+# can set (headers arrive as HTTP_*), so no caller of a real hotline can tell it what time it is.
+MOMENT = "ivr.at"
+# A moment without an offset is the organisations' local time: their hours' default zone.
+LOCAL = ZoneInfo(Hours.model_fields["timezone"].default)
+MOMENT_FORM = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?")
+MOMENT_HELP = (f"write the date and the time of day as YYYY-MM-DD HH:MM, like '2026-12-05 22:00' ({LOCAL.key} time), "
+               "or with a UTC offset, like '2026-12-05T22:00+01:00'")
+
+
+def moment(value: str | datetime) -> datetime:
+    """Read the moment a simulated call happens at; without an offset it is Europe/Amsterdam time."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            # The pattern first: fromisoformat also takes a date alone (midnight) and compact forms.
+            value = datetime.fromisoformat(text) if MOMENT_FORM.fullmatch(text) else None
+        except ValueError:  # the right form, an impossible date or time (2026-02-30, 25:00)
+            value = None
+        if value is None:
+            raise ValueError(f"'{text}' is not a moment: {MOMENT_HELP}")
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        raise ValueError(f"{value} is a date without a time of day: {MOMENT_HELP}")
+    elif not isinstance(value, datetime):
+        raise ValueError(f"{value!r} is not a moment: {MOMENT_HELP}")
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL)
 
 
 @dataclass(frozen=True)
@@ -86,17 +120,36 @@ class Transport(Protocol):
     def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]: ...
 
 
-class FlaskTransport:
-    """Send requests to a Flask app in this process (what the tests use)."""
+def init_app(app) -> None:
+    """Let each call simulated in this process happen at its own moment (FlaskTransport's `at`)."""
 
-    def __init__(self, app):
+    # Registered after ivr.voice.live's hook, which pins the request's runtime that this one adjusts.
+    @app.before_request
+    def at_its_moment() -> None:
+        at = request.environ.get(MOMENT)
+        if at is not None:
+            g.ivr = at_moment(g.ivr, at)
+
+
+def at_moment(runtime, at: datetime):
+    """Return a copy of the runtime whose call flow reads the clock as at; the runtime served to others stays as it is."""
+    flow = copy.copy(runtime.flow)
+    flow.now = lambda: at
+    return dataclasses.replace(runtime, flow=flow)
+
+
+class FlaskTransport:
+    """Send requests to a Flask app in this process (what the tests use), at a chosen moment if `at` is given."""
+
+    def __init__(self, app, at: datetime | None = None):
         self.client = app.test_client()
+        self.environ = {MOMENT: at} if at is not None else {}
 
     def post(self, url, params, headers):
         parts = urllib.parse.urlsplit(url)
         response = self.client.post(
             parts.path, query_string=parts.query, data=params, headers=headers,
-            base_url=f"{parts.scheme}://{parts.netloc}",
+            base_url=f"{parts.scheme}://{parts.netloc}", environ_overrides=self.environ,
         )
         return response.status_code, response.get_data(as_text=True)
 
