@@ -47,11 +47,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     def healthz():
         """Report the configuration in use; to the administrator also what it holds and why a change was refused."""
         runtime, error = g.ivr, app.extensions["ivr.live"].error
-        health = {"status": "ok" if error is None else "stale", "version": runtime.version}
+        hotline = runtime.hotline
+        # A configured language that callers do not get is said, so that monitoring can see it.
+        health = {"status": "ok" if error is None else "stale", "version": runtime.version, "not_offered": sorted(hotline.not_offered)}
         if not admin.authorised():
             return health  # the error's text names files, lines and values: not for anyone who asks
-        hotline = runtime.hotline
-        return health | {"languages": [lang.code for lang in hotline.languages],
+        return health | {"languages": [lang.code for lang in hotline.languages], "not_offered": hotline.not_offered,
                          "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
                          "refused_signatures": app.extensions["ivr.refused"].count}
 

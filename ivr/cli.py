@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts", metavar="DIR", help="audio folder (default: $IVR_PROMPTS or ./prompts)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("check", help="check the configuration and list every problem")
+    chk = commands.add_parser("check", help="check the configuration: what callers will get, then every problem")
+    chk.add_argument("--details", action="store_true", help="list every warning at its place, also those the summary sums up")
 
     sim = commands.add_parser("simulate", help="place a simulated call, as Twilio would")
     sim.add_argument("--url", help="a running hotline (default: the app, in this process)")
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     prompts = Path(args.prompts or settings.value("IVR_PROMPTS"))
     try:
         if args.command == "check":
-            return run_check(folder, prompts)
+            return run_check(folder, prompts, args.details)
         if args.command == "simulate":
             return run_simulate(args, folder, prompts)
         if args.command == "prompts":
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def run_check(folder: Path, prompts: Path) -> int:
+def run_check(folder: Path, prompts: Path, details: bool = False) -> int:
     from .audio.prompts import PromptLibrary
     from .voice.checked import Checked
 
@@ -111,12 +112,18 @@ def run_check(folder: Path, prompts: Path) -> int:
     # or what the same check found before, on the same files.
     checked = settings.value("IVR_CHECKED")
     hotline, problems = Checked(Path(checked) if checked else None).check(folder, library)
-    for problem in problems:
-        print(problem, file=sys.stderr if not problem.warning else sys.stdout)
     errors = [p for p in problems if not p.warning]
     if errors or hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr if not problem.warning else sys.stdout)
         print(f"configuration is invalid: {_count(len(errors), 'error')}", file=sys.stderr)
         return 1
+    from .tools.summary import listed, summary
+
+    for line in summary(hotline):
+        print(line)
+    for problem in listed(problems, details):
+        print(problem)
     langs = ", ".join(lang.code for lang in hotline.languages)
     print(f"configuration is valid: {_count(len(hotline.languages), 'language')} ({langs}), "
           f"{_count(len(hotline.organisations), 'organisation')}, {_count(len(hotline.menus), 'menu')}"

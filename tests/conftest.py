@@ -27,6 +27,7 @@ def events_in_a_temporary_folder(tmp_path_factory):
         patch.setenv("IVR_EVENTS_SECRET", "test-secret-" + "x" * 32)
         patch.setenv("IVR_LAST_GOOD", str(tmp_path_factory.mktemp("last-good")))
         patch.setenv("IVR_CHECKED", "off")  # each test checks what it changed; tests/test_checked.py keeps results
+        patch.setenv("IVR_BUILD_PROMPTS", "off")  # never into the shipped prompts/: tests/test_offered.py builds in its own
         yield
 
 

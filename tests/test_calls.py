@@ -54,22 +54,30 @@ def test_every_organisation_is_reached_with_the_same_keys_in_every_language(phon
 
 def test_greeting_gives_112_first_in_dutch_and_english_then_each_language_in_itself(phone):
     call = phone.call(["hangup"])
-    # The very first words: what to do in danger, in Dutch and in English.
-    assert call.heard[:7] == [
+    # The very first words: what to do in danger, in Dutch and in English; the welcome follows the choice.
+    assert call.heard[:5] == [
         "Bent u in direct gevaar? Hang dan op en bel 1 1 2, of druk op 9.",
         "If you are in immediate danger, hang up and call 1 1 2, or press 9.",
-        "Welkom bij de hulplijn van IOM Nederland. Wij vertellen u welke organisatie u kan helpen, en verbinden u door.",
-        "Welcome to the help line of IOM the Netherlands. We tell you which organisation can help you and put you through.",
         "Voor Nederlands, druk op 1.",
         "For English, press 2.",
         "للغة العربية، اضغط 3.",
     ]
-    assert call.heard[7:12] == ["Türkçe için 4 tuşuna basın.", "Aby wybrać język polski, naciśnij 5.",
+    assert call.heard[5:10] == ["Türkçe için 4 tuşuna basın.", "Aby wybrać język polski, naciśnij 5.",
                                 "українська мова: натисніть 6.", "русский язык: нажмите 7.", "français : appuyez sur 8."]
-    # Eight languages on the first page; "more languages" is announced in each of them.
-    assert call.heard[12:14] == ["Voor meer talen, druk op hekje.", "For more languages, press hash."]
-    assert len(call.heard) == 4 + 8 + 8 + 2
+    # The second page's languages are named on the first too, each in itself, with the key that reaches them.
+    assert call.heard[10:12] == ["Para español, pulse almohadilla.", "برای فارسی، کلید مربع را فشار دهید."]
+    assert len(call.heard) == 2 + 8 + 2 + 2
     assert call.heard[-2:] == ["Om de keuzes nog een keer te horen, druk op sterretje.", "To hear the choices again, press star."]
+
+
+def test_the_welcome_follows_the_choice_of_language_in_that_language(phone):
+    call = phone.call(["2", "*", "hangup"])
+    chosen = call.heard[call.heard.index("To hear the choices again, press star.") + 1:]
+    assert chosen[:3] == ["Welcome to the help line of IOM the Netherlands. We tell you which organisation can help you and put you through.",
+                          "If you are in immediate danger, press 9.", "Choose the situation you are in."]
+    # Said once: the menu heard again starts with the way to 112.
+    again = chosen[chosen.index("If you are in immediate danger, press 9.", 2):]
+    assert again[1] == "Choose the situation you are in." and chosen.count(chosen[0]) == 1
 
 
 def test_second_page_of_languages_and_back(phone):
@@ -84,8 +92,8 @@ def test_second_page_of_languages_and_back(phone):
 @pytest.mark.parametrize("caller, first, lang", [
     ("+48601234567", "Aby wybrać język polski, naciśnij 5.", "pl"),
     ("+380501234567", "українська мова: натисніть 6.", "uk"),
-    # Persian is on the second page: its "more languages" line opens the first.
-    ("+989121234567", "برای زبان‌های دیگر، کلید مربع را فشار دهید.", "fa"),
+    # Persian is on the second page: named first on the first page, with the key to the second.
+    ("+989121234567", "برای فارسی، کلید مربع را فشار دهید.", "fa"),
     ("+31612345678", "Voor Nederlands, druk op 1.", "nl"),
 ])
 def test_the_callers_likely_language_comes_first_with_its_usual_key(app, caller, first, lang):
@@ -95,7 +103,7 @@ def test_the_callers_likely_language_comes_first_with_its_usual_key(app, caller,
     phone = Simulator(FlaskTransport(app), TOKEN, "http://localhost", caller=caller,
                       audio_words=app.extensions["ivr"].prompts.words_for_url)
     call = phone.call([*LANGUAGES[lang], "hangup"])
-    assert call.heard[4] == first
+    assert call.heard[2] == first
     # The keys are the same for every caller: "press 5 for Polish" is true for anyone.
     chosen = [i for i, e in enumerate(call.events) if e.kind == "key"][-1]
     assert {e.lang for e in call.events[chosen:] if e.kind in ("say", "play")} == {VOICE[lang]}

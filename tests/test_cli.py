@@ -12,18 +12,22 @@ def test_check_shipped_configuration(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "configuration is valid: 10 languages (nl, en, ar, tr, pl, uk, ru, fr, es, fa), 11 organisations, 3 menus, 5 warnings"
-    # Tigrinya and Somali: no Twilio voice, no engine, no recordings yet.
-    assert out[0] == ("config/hotline.yaml:38: languages[10]: warning: language 'ti' is not offered: Twilio has no voice for it "
-                      "and 98 of its 98 prompts have no audio; record them ('ivr prompts missing --lang ti' lists them)")
-    assert out[2] == ("config/organisations.yaml:27: organisations.slachtofferhulp.phone: warning: +319000101 is a "
+    # What callers get comes first; Tigrinya and Somali: no Twilio voice, no engine, no recordings yet.
+    assert out[0] == ("Callers will get 10 languages: Dutch (nl), English (en), Arabic (ar), Turkish (tr), Polish (pl), "
+                      "Ukrainian (uk), Russian (ru), French (fr), Spanish (es), Persian (fa).")
+    assert out[1] == ("Tigrinya (ti) will not be offered: 99 of its 99 texts have no audio (Twilio has no voice for it): "
+                      "record them ('ivr prompts missing --lang ti' lists them).")
+    assert out[3] == ("config/organisations.yaml:27: organisations.slachtofferhulp.phone: warning: +319000101 is a "
                       "premium-rate number: Twilio may refuse the transfer (error 13224); callers then hear the number to dial themselves")
+    # It fits on one screen.
+    assert len(out) == 7
 
 
 def test_prompts_missing_lists_what_to_record(capsys):
     assert main(["prompts", "missing", "--lang", "so"]) == 0
     out = capsys.readouterr()
     lines = out.out.splitlines()
-    assert len(lines) == 98 and out.err == "98 prompts without audio\n"
+    assert len(lines) == 99 and out.err == "99 prompts without audio\n"
     code, file, text = lines[0].split("\t")
     assert code == "so" and file.startswith("prompts/recorded/so/") and file.endswith(".mp3")
     from ivr.audio.prompts import prompt_name
@@ -45,7 +49,8 @@ def test_simulate_interactive_reads_keys(monkeypatch, capsys):
     monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
     assert main(["simulate"]) == 0
     out = capsys.readouterr().out
-    assert "> pressed 2\n[en-GB] If you are in immediate danger, press 9.\n" in out
+    assert "> pressed 2\n[en-GB] Welcome to the help line of IOM the Netherlands. We tell you which organisation can help you and put you through.\n" \
+           "[en-GB] If you are in immediate danger, press 9.\n" in out
     assert "[en-GB] To go back, press 0.\n> (silence)\n  REDIRECT /voice/en/menu/main\n[en-GB] Sorry, we did not hear a choice.\n" in out
     assert out.endswith("-- call ended: the caller hung up\n")
 

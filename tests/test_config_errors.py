@@ -70,7 +70,7 @@ def test_cli_check_valid(tmp_path, capsys):
     """`ivr check` on a valid configuration sums it up on stdout and exits 0."""
     assert main(["--config", str(config_of("_valid", tmp_path)), "check"]) == 0
     out = capsys.readouterr()
-    assert out.out == "configuration is valid: 1 language (en), 2 organisations, 2 menus\n"
+    assert out.out == "Callers will get 1 language: English (en).\nconfiguration is valid: 1 language (en), 2 organisations, 2 menus\n"
     assert out.err == ""
 
 

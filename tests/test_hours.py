@@ -94,7 +94,7 @@ def test_the_opening_time_is_said_in_the_callers_language(closed_police):
 CLOSED_NL = "Politie is op dit moment gesloten. Het is weer open vanaf maandag 09:00."
 
 
-def test_in_a_recorded_language_the_time_comes_in_a_voiced_one(tmp_path):
+def test_in_a_recorded_language_the_time_is_built_too(tmp_path):
     from ivr.cli import main
 
     shutil.copytree("config", tmp_path / "config")
@@ -103,12 +103,13 @@ def test_in_a_recorded_language_the_time_comes_in_a_voiced_one(tmp_path):
     orgs.write_text(orgs.read_text().replace("    phone: 0900-8844\n", "    phone: 0900-8844\n    hours:\n      alternative: slachtofferhulp\n"
                                              "      weekly: [{days: [mon], open: '09:00', close: '17:00'}]\n"))
     folders = ["--config", str(tmp_path / "config"), "--prompts", str(tmp_path / "prompts")]
-    # The closed police need two new Persian sentences (the alternative's, for each key order): build them.
+    # The closed police need new Persian sentences (the alternative's; when it opens, on each day and time): build them.
     assert main([*folders, "prompts", "build", "--lang", "fa"]) == 0
     app = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config"), "IVR_PROMPTS": str(tmp_path / "prompts")})
     call = call_at(app, "2026-11-28 20:00", ["#", "2", "4", "hangup"])
-    said = [e for e in call.events if e.kind == "say"]
-    assert [(e.lang, e.text) for e in said if "09:00" in e.text] == [("nl-NL", CLOSED_NL)]
+    # When it opens is Persian audio too, never a sentence in another language's voice.
+    assert [(e.kind, e.lang, e.text) for e in call.events if "09:00" in e.text] == [
+        ("play", "fa", "Politie در حال حاضر بسته است. زمانِ باز شدنِ دوباره: دوشنبه 09:00.")]
     # Everything else stays Persian audio, with its words known.
     persian = [e for e in call.events if e.kind == "play"]
     assert persian and all(e.lang == "fa" and e.text for e in persian)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from ivr import create_app
 from ivr.cli import main
@@ -43,9 +44,15 @@ def test_prompts_verify_the_table_against_gtts_and_espeak(monkeypatch, capsys):
 def test_check_says_what_a_language_not_offered_needs_and_where_the_list_is(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out.splitlines()
-    for line, index, code in ((38, 10, "ti"), (39, 11, "so")):
-        assert (f"config/hotline.yaml:{line}: languages[{index}]: warning: language '{code}' is not offered: Twilio has no voice "
-                f"for it and 98 of its 98 prompts have no audio; record them ('ivr prompts missing --lang {code}' lists them)") in out
+    for name, code in (("Tigrinya", "ti"), ("Somali", "so")):
+        assert (f"{name} ({code}) will not be offered: 99 of its 99 texts have no audio (Twilio has no voice for it): "
+                f"record them ('ivr prompts missing --lang {code}' lists them).") in out
+    # Where the list is, with --details: the line of each language.
+    assert main(["check", "--details"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    line = Path("config/hotline.yaml").read_text().splitlines().index("  - ti") + 1
+    assert (f"config/hotline.yaml:{line}: languages[10]: warning: language 'ti' is not offered: 99 of its 99 texts have no audio "
+            "(Twilio has no voice for it): record them ('ivr prompts missing --lang ti' lists them)") in out
     assert not any(line.startswith("  prompts/recorded/") for line in out)  # the files: ivr prompts missing
 
 

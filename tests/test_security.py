@@ -78,16 +78,18 @@ def test_healthz_needs_no_signature_and_tells_strangers_only_the_state(client):
     assert response.status_code == 200
     body = response.get_json()
     assert len(body.pop("version")) == 12
-    assert body == {"status": "ok"}
+    # Which configured languages callers do not get, by code: for monitoring, nothing of the files.
+    assert body == {"status": "ok", "not_offered": ["so", "ti"]}
 
 
 @pytest.mark.parametrize("password", ["", "wrong"])
 def test_healthz_details_need_the_administrators_password(app, client, monkeypatch, password):
     monkeypatch.setitem(app.config, "IVR_ADMIN_PASSWORD", "admin-secret")
-    assert set(client.get("/healthz", auth=("any", password) if password else None).get_json()) == {"status", "version"}
+    assert set(client.get("/healthz", auth=("any", password) if password else None).get_json()) == {"status", "version", "not_offered"}
     body = client.get("/healthz", auth=("any", "admin-secret")).get_json()
     assert len(body.pop("version")) == 12
     assert isinstance(body.pop("refused_signatures"), int)
+    assert set(body.pop("not_offered")) == {"so", "ti"}
     assert body == {"status": "ok", "languages": ["nl", "en", "ar", "tr", "pl", "uk", "ru", "fr", "es", "fa"],
                     "organisations": 11, "menus": 3, "error": None}
 

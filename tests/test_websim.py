@@ -164,13 +164,13 @@ def test_emergency_key_gives_the_112_instruction(sim):
 
 
 def test_the_caller_number_picks_the_first_language_and_stays_with_the_call(sim):
-    assert spoken(sim.call("+48601234567"))[4] == "Aby wybrać język polski, naciśnij 5."
+    assert spoken(sim.call("+48601234567"))[2] == "Aby wybrać język polski, naciśnij 5."
     # The state carries the caller, not the request: the menu heard again still offers Polish first.
     assert spoken(sim.press("*", caller="+31612345678"))[2] == "Aby wybrać język polski, naciśnij 5."
 
 
 def test_a_withheld_number_hears_dutch_first(sim):
-    assert spoken(sim.call("anonymous"))[4] == "Voor Nederlands, druk op 1."
+    assert spoken(sim.call("anonymous"))[2] == "Voor Nederlands, druk op 1."
 
 
 def test_right_to_left_languages_are_marked_by_their_language(sim):

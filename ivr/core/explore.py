@@ -27,6 +27,11 @@ def walk(hotline: Hotline, langs: set[str] | None = None) -> Walk:
     # Open and closed organisations say different things: walk both, whatever the time is now.
     for hours in ("open", "closed") if any(org.hours for org in hotline.organisations.values()) else ("open",):
         _walk_all(CallFlow(hotline, hours=hours), found, langs)
+    # When a closed organisation opens is said from audio where no voice can say it: each weekday and time.
+    flow = CallFlow(hotline)
+    for org in hotline.organisations.values():
+        for lang in hotline.languages:
+            _collect(flow.reopenings(lang.code, org), found, langs)
     return found
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable
@@ -14,11 +15,14 @@ from .model import Hotline, Organisation
 from .phone import Phone
 from .speech import Speech
 from .step import Step
+from .texts import SOURCE_LANGUAGE
 
 SUCCESS = ("completed",)
 CONNECT_PAUSE = 1  # seconds after an organisation's description before the transfer starts
 INFO_PAUSE = 3  # seconds after an address is spelled before the menu comes back
 LANGUAGE_MENU = Position("languages")
+# The texts a sentence being put together lacks in its language (see CallFlow.phrase); None outside one.
+_untranslated: ContextVar[list[str] | None] = ContextVar("untranslated", default=None)
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,10 @@ class CallFlow:
     # -- entry points -------------------------------------------------------
 
     def incoming(self) -> list[Action]:
-        """Greet a new call: the 112 instruction first, then the welcome, then the language menu."""
-        langs = self.greeting_languages()
+        """Greet a new call: the 112 instruction first, then the language menu (the welcome follows the choice)."""
         intro: list[Say | Pause] = [
-            self.phrase(lang, P.DANGER, emergency=self.digits(lang, self.emergency.number), key=self.key_name(lang, self.emergency.key))
-            for lang in langs]
-        intro += [self.configured(lang, self.settings.welcome) for lang in langs]
+            self.phrase(lang, P.DANGER, emergency=self.number(self.emergency.number), key=self.key(self.emergency.key))
+            for lang in self.greeting_languages()]
         return self.ask(LANGUAGE_MENU, intro + self.language_choices(0), danger=False)
 
     def reply(self, pos: Position | None, step: Step, lang: str = "") -> Reply:
@@ -121,7 +123,7 @@ class CallFlow:
             menu = self.hotline.menus[pos.trail[-1]]
             words = [self.configured(pos.lang, menu.prompt)] if menu.prompt else []
             for option in menu.options:
-                words.append(self.phrase(pos.lang, P.OPTION, label=self.translated(pos.lang, option.label), key=self.key_name(pos.lang, option.key)))
+                words.append(self.phrase(pos.lang, P.OPTION, label=self.text(option.label), key=self.key(option.key)))
             return self.ask(pos, words)
         if pos.kind == "org":
             return self.organisation(pos)
@@ -131,13 +133,13 @@ class CallFlow:
         if pos.kind == "failed":
             org = self.hotline.organisations[pos.org]
             words = [*self.number_words(pos.lang, org),
-                     self.phrase(pos.lang, P.RETRY, key=self.key_name(pos.lang, self.keys.retry)),
-                     self.phrase(pos.lang, P.HEAR_AGAIN, key=self.key_name(pos.lang, self.keys.hear_again))]
+                     self.phrase(pos.lang, P.RETRY, key=self.key(self.keys.retry)),
+                     self.phrase(pos.lang, P.HEAR_AGAIN, key=self.key(self.keys.hear_again))]
             return self.ask(pos, words, lead=[self.phrase(pos.lang, P.TRANSFER_FAILED, name=org.name)])
         # emergency: the instruction always comes first, whatever the carrier can do.
-        words = [self.phrase(lang, P.EMERGENCY, emergency=self.digits(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
+        words = [self.phrase(lang, P.EMERGENCY, emergency=self.number(self.emergency.number)) for lang in self.langs(pos.lang)]
         if self.emergency.transfer and not pos.silent and pos.failures == 0:
-            words += [self.phrase(lang, P.EMERGENCY_TRANSFER, emergency=self.digits(lang, self.emergency.number)) for lang in self.langs(pos.lang)]
+            words += [self.phrase(lang, P.EMERGENCY_TRANSFER, emergency=self.number(self.emergency.number)) for lang in self.langs(pos.lang)]
             return words + [Transfer(self.emergency.number.e164, pos.at("emergency_dialled"), self.settings.dial_timeout)]
         return self.ask(pos, words, danger=False)
 
@@ -150,11 +152,11 @@ class CallFlow:
         words += [self.configured(lang, detail) for detail in org.details]
         if org.website:
             # Spelled too: a word read by a voice in another language cannot be typed.
-            words.append(self.phrase(lang, P.WEBSITE, address=self.address(lang, org.website)))
-            words.append(self.phrase(lang, P.SPELLED, letters=self.address(lang, org.website, spell=True)))
+            words.append(self.phrase(lang, P.WEBSITE, address=self.spoken(org.website)))
+            words.append(self.phrase(lang, P.SPELLED, letters=self.spoken(org.website, spell=True)))
         if org.email:
-            words.append(self.phrase(lang, P.EMAIL, address=self.address(lang, org.email)))
-            words.append(self.phrase(lang, P.SPELLED, letters=self.address(lang, org.email, spell=True)))
+            words.append(self.phrase(lang, P.EMAIL, address=self.spoken(org.email)))
+            words.append(self.phrase(lang, P.SPELLED, letters=self.spoken(org.email, spell=True)))
         if org.phone is None:
             # Nothing to dial: the caller has heard how to reach it; back to the menu, whose keys
             # already work while the address is spelled.
@@ -171,18 +173,28 @@ class CallFlow:
         """Tell when a closed organisation opens, its number for later, and what else can help now."""
         lang = pos.lang
         opens = org.hours.next_opening(self.now())
-        # The time is said in the caller's language; a language spoken only from recordings
-        # cannot have every time recorded, so that one sentence comes in a voiced language.
-        voiced = lang if self.hotline.language(lang).say_language else self.voiced_fallback()
-        when = format_datetime(opens, "EEEE HH:mm", tzinfo=opens.tzinfo, locale=voiced) if opens else ""
-        words: list[Say | Pause] = [self.configured(lang, org.help), replace(self.phrase(voiced, P.CLOSED, name=org.name, when=when), dynamic=True)]
+        words: list[Say | Pause] = [self.configured(lang, org.help), self.reopening(lang, org, opens)]
         if org.phone:
             words += self.number_words(lang, org)
         alternative = org.hours.alternative
         if alternative:
             name = self.hotline.organisations[alternative].name
-            words.append(self.phrase(lang, P.ALTERNATIVE, name=name, key=self.key_name(lang, self.keys.alternative)))
+            words.append(self.phrase(lang, P.ALTERNATIVE, name=name, key=self.key(self.keys.alternative)))
         return self.ask(pos, words)
+
+    def reopening(self, lang: str, org: Organisation, opens: datetime | None) -> Say:
+        """Say that org is closed and when it opens, in the caller's language and voice.
+
+        Said by Twilio's voice, the sentence changes with the time; a language spoken from audio
+        hears one of a few sentences (a weekday and an opening time each), all made beforehand.
+        """
+        when = (lambda code: format_datetime(opens, "EEEE HH:mm", tzinfo=opens.tzinfo, locale=code)) if opens else ""
+        said = self.phrase(lang, P.CLOSED, name=org.name, when=when)
+        return replace(said, dynamic=bool(self.hotline.language(said.lang).say_language))
+
+    def reopenings(self, lang: str, org: Organisation) -> list[Say]:
+        """Return every sentence reopening() can say of org in lang: one for each weekday and time it opens."""
+        return [self.reopening(lang, org, opens) for opens in org.hours.openings()] if org.hours else []
 
     def is_open(self, org: Organisation) -> bool:
         if org.hours is None or org.hours.always or self.hours == "open":
@@ -191,10 +203,6 @@ class CallFlow:
             return False
         self.clock_read = True
         return org.hours.is_open(self.now())
-
-    def voiced_fallback(self) -> str:
-        """Return the first greeting language that Twilio can speak."""
-        return next(code for code in self.greeting_languages() if self.hotline.language(code).say_language)
 
     def dialled(self, pos: Position, status: str) -> list[Action]:
         """Continue after a transfer ended with a DialCallStatus."""
@@ -214,6 +222,8 @@ class CallFlow:
         if key == self.keys.back and (pos.kind != "languages" or pos.page):
             return self.visit(self.back(pos))
         target = self.choices(pos).get(key)
+        if pos.kind == "languages" and target is not None and target.kind == "menu":
+            return self.welcome(target)
         if target is None and pos.kind == "org":
             org = self.hotline.organisations[pos.org]
             if org.phone and self.is_open(org):
@@ -223,26 +233,31 @@ class CallFlow:
             return self.fail(pos, P.WRONG_KEY)
         return self.visit(target)
 
+    def welcome(self, pos: Position) -> list[Action]:
+        """Present the start menu just chosen in a language, the welcome first: in the caller's own language."""
+        return self.inside(self.visit(pos), [self.configured(pos.lang, self.settings.welcome)])
+
+    def inside(self, actions: list[Action], first: list[Say]) -> list[Action]:
+        """Say first at the start of a prompt, where a key can cut it short."""
+        if actions and isinstance(actions[0], Ask):
+            return [replace(actions[0], prompts=tuple(first) + actions[0].prompts), *actions[1:]]
+        return [*first, *actions]
+
     def fail(self, pos: Position, message: str) -> list[Action]:
         """Re-prompt after silence or a wrong key, until the limit: then the safe ending."""
         failures = pos.failures + 1
         if failures >= self.settings.max_failures:
             return self.safe_ending(pos.lang)
         sorry = [self.phrase(lang, message) for lang in self.langs(pos.lang)]
-        actions = self.visit(replace(pos, failures=failures, silent=False))
-        if actions and isinstance(actions[0], Ask):
-            # The apology belongs inside the prompt, so that a key can cut it short.
-            first = actions[0]
-            return [replace(first, prompts=tuple(sorry) + first.prompts), *actions[1:]]
-        return [*sorry, *actions]
+        return self.inside(self.visit(replace(pos, failures=failures, silent=False)), sorry)
 
     def safe_ending(self, lang: str) -> list[Action]:
         """End a call that is going nowhere: 112, a number for other help, goodbye."""
         org = self.hotline.organisations[self.settings.fallback_organisation]
         out: list[Action] = []
         for code in self.langs(lang):
-            out.append(self.phrase(code, P.EMERGENCY, emergency=self.digits(code, self.emergency.number)))
-            out.append(self.phrase(code, P.FALLBACK, name=org.name, number=self.digits(code, org.phone)))
+            out.append(self.phrase(code, P.EMERGENCY, emergency=self.number(self.emergency.number)))
+            out.append(self.phrase(code, P.FALLBACK, name=org.name, number=self.number(org.phone)))
             out.append(self.phrase(code, P.GOODBYE))
             out.append(Pause(1))
         return out + [Hangup()]
@@ -325,23 +340,19 @@ class CallFlow:
         return [list(zip(free, codes[i : i + len(free)])) for i in range(0, len(codes), len(free))] or [[]]
 
     def language_choices(self, page: int) -> list[Say | Pause]:
-        """Announce each language of a page in itself; the caller's likely language first.
+        """Name every language in itself with the key that reaches it: the page's own, then the later pages' with "more".
 
-        Keys never move (a helper can say "press 5 for Polish" to anyone): the likely language
-        is only said first. If it is on a later page, its "more languages" line opens the first.
+        Every caller hears their own language named, whichever page it is on: a caller who speaks
+        only Persian need not understand "more languages" in another. Keys never move (a helper
+        can say "press 5 for Polish" to anyone): the caller's likely language is only said first.
         """
         pages = self.language_pages()
-        entries = pages[min(page, len(pages) - 1)]
+        page = min(page, len(pages) - 1)
+        named = [(key, code) for key, code in pages[page]]
+        named += [(self.keys.more, code) for later in pages[page + 1 :] for _, code in later]
         likely = self.likely_language()
-        ordered = sorted(entries, key=lambda entry: entry[1] != likely)
-        words = [self.phrase(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=key) for key, code in ordered]
-        if page + 1 < len(pages):
-            # "More languages" is said in every language of the page: any caller may need it.
-            words += [self.phrase(code, P.MORE_LANGUAGES, key=self.key_name(code, self.keys.more)) for _, code in ordered]
-            later = [code for later_page in pages[page + 1 :] for _, code in later_page]
-            if likely in later:
-                words.insert(0, self.phrase(likely, P.MORE_LANGUAGES, key=self.key_name(likely, self.keys.more)))
-        return words
+        ordered = sorted(named, key=lambda entry: entry[1] != likely)
+        return [self.phrase(code, P.LANGUAGE_CHOICE, language=self.hotline.language(code).name, key=self.key(key)) for key, code in ordered]
 
     def greeting_languages(self) -> list[str]:
         return [code for code in self.settings.greeting_languages if code in self.codes]
@@ -363,15 +374,15 @@ class CallFlow:
     def ask(self, pos: Position, words: list[Say | Pause], danger: bool = True, lead: list[Say] = ()) -> list[Action]:
         """Wrap a menu's words in a prompt, with the keys every menu has, then handle silence."""
         langs = self.langs(pos.lang)
-        head = [*lead] + ([self.phrase(lang, P.DANGER_KEY, key=self.key_name(lang, self.emergency.key)) for lang in langs] if danger else [])
+        head = [*lead] + ([self.phrase(lang, P.DANGER_KEY, key=self.key(self.emergency.key)) for lang in langs] if danger else [])
         tail = []
         speech, hints = self.listening(pos)
         if speech:
             tail.append(self.phrase(pos.lang, P.SPEAK_CHOICE))
         for lang in langs:
-            tail.append(self.phrase(lang, P.REPEAT, key=self.key_name(lang, self.keys.repeat)))
+            tail.append(self.phrase(lang, P.REPEAT, key=self.key(self.keys.repeat)))
             if pos.kind != "languages" or pos.page:
-                tail.append(self.phrase(lang, P.BACK, key=self.key_name(lang, self.keys.back)))
+                tail.append(self.phrase(lang, P.BACK, key=self.key(self.keys.back)))
         quiet = replace(pos, silent=True)
         return [Ask(tuple(head + words + tail), pos, self.settings.gather_timeout, speech, hints), Go(quiet)]
 
@@ -386,24 +397,71 @@ class CallFlow:
         return Transfer(phone.e164, pos.at("dialled"), self.settings.dial_timeout)
 
     def number_words(self, lang: str, org: Organisation) -> list[Say | Pause]:
-        spoken = self.digits(lang, org.phone)
+        spoken = self.number(org.phone)
         words: list[Say | Pause] = [self.phrase(lang, P.NUMBER, name=org.name, number=spoken), Pause(1),
                                     self.phrase(lang, P.NUMBER_AGAIN, number=spoken), Pause(1)]
         for other in org.other_phones:
-            words += [self.phrase(lang, P.OTHER_NUMBER, number=self.digits(lang, other)), Pause(1)]
+            words += [self.phrase(lang, P.OTHER_NUMBER, number=self.number(other)), Pause(1)]
         return words
 
-    def phrase(self, lang: str, msgid: str, **values: str) -> Say:
-        """Say one of the code's phrases (ivr/core/phrases.py) in lang, its placeholders filled in."""
-        return Say(self.hotline.catalogs.say(lang, msgid, **values), lang)
+    def phrase(self, lang: str, msgid: str, **values: str | Callable[[str], str]) -> Say:
+        """Say one of the code's phrases (ivr/core/phrases.py) in lang, its placeholders filled in.
+
+        A value given as a function of the language (a key's name, a number, a label) is said in the
+        sentence's language. Where lang lacks a word of the sentence (an unfinished translation), the
+        whole sentence is said in the source language by its own voice: never half in one language,
+        and never a text read by the voice of another.
+        """
+        said = self._fill(lang, msgid, values)
+        return said if said is not None else self._fill(self.source(lang), msgid, values)
+
+    def _fill(self, lang: str, msgid: str, values: dict) -> Say | None:
+        """Put a sentence together in lang; None where lang lacks one of its words (the source language never does)."""
+        missed: list[str] = []
+        token = _untranslated.set(missed)
+        try:
+            filled = {name: value(lang) if callable(value) else value for name, value in values.items()}
+            self.translated(lang, msgid)
+        finally:
+            _untranslated.reset(token)
+        if missed and self.source(lang) != lang:
+            return None
+        return Say(self.hotline.catalogs.say(lang, msgid, **filled), lang)
 
     def configured(self, lang: str, msgid: str) -> Say:
-        """Say a text of the configuration in lang, as written (it has no placeholders)."""
-        return Say(self.translated(lang, msgid), lang)
+        """Say a text of the configuration in lang, as written (it has no placeholders); untranslated, in the source language."""
+        found = self.hotline.catalogs.find(lang, msgid)
+        return Say(found, lang) if found is not None else Say(msgid, self.source(lang))
+
+    def source(self, lang: str) -> str:
+        """Return the language an untranslated text is said in: the source language where it is offered, else lang."""
+        return SOURCE_LANGUAGE if SOURCE_LANGUAGE in self.codes else lang
 
     def translated(self, lang: str, msgid: str) -> str:
-        """Return a text in lang: its translation, or the English source where there is none."""
-        return self.hotline.catalogs.get(lang, msgid)
+        """Return a text in lang: its translation, or the source text where there is none (noted while a sentence is filled)."""
+        found = self.hotline.catalogs.find(lang, msgid)
+        if found is None:
+            missed = _untranslated.get()
+            if missed is not None:
+                missed.append(msgid)
+            return msgid
+        return found
+
+    def text(self, msgid: str) -> Callable[[str], str]:
+        """Return a configured text as a phrase's value: translated into the sentence's language."""
+        return lambda lang: self.translated(lang, msgid)
+
+    def key(self, key: str) -> Callable[[str], str]:
+        """Return a key as a phrase's value: named in the sentence's language."""
+        return lambda lang: self.key_name(lang, key)
+
+    def number(self, phone: Phone) -> Callable[[str], str]:
+        """Return a phone number as a phrase's value: said digit by digit in the sentence's language."""
+        return lambda lang: self.digits(lang, phone)
+
+    def spoken(self, address: str, spell: bool = False) -> Callable[[str], str]:
+        """Return a web or e-mail address as a phrase's value: said (or spelled) in the sentence's language."""
+        return lambda lang: self.address(lang, address, spell)
 
     def digits(self, lang: str, phone: Phone) -> str:
         """Return a number as said digit by digit, a pause between groups, so that it can be written down."""

@@ -31,6 +31,9 @@ def _clock(value: Any) -> Any:
 Clock = Annotated[time, BeforeValidator(_clock)]
 
 
+REFERENCE_MONDAY = date(2025, 1, 6)  # a Monday far from a change of summer time, in Europe and elsewhere
+
+
 class Range(BaseModel):
     """Open on these days from `open` to `close`; a close before the open is on the next day."""
 
@@ -121,6 +124,17 @@ class Hours(BaseModel):
         starts, ends = self.spans
         index = bisect_right(starts, minute) - 1  # the last span starting at or before this minute
         return index >= 0 and minute < ends[index]
+
+    def openings(self) -> list[datetime]:
+        """Return each weekday and time it opens, as moments of one week (a range continuing from the day before is not one)."""
+        if self.always:
+            return []
+        week = 7 * 24 * 60
+        starts, ends = self.spans
+        continued = {end % week for end in ends}
+        # A week without a clock change: every opening falls on its own weekday and time.
+        monday = datetime.combine(REFERENCE_MONDAY, time(), ZoneInfo(self.timezone))
+        return [monday + timedelta(minutes=start) for start in sorted(set(starts)) if start not in continued]
 
     def next_opening(self, moment: datetime) -> datetime | None:
         """Return when it next opens after moment, in its own time zone (None if never within two weeks)."""

@@ -218,6 +218,7 @@ class Hotline:
     warnings: tuple[Problem, ...] = ()
     places: dict[KeyPath, Where] = field(default_factory=dict, repr=False)  # file and line of every value
     configured: tuple[Language, ...] = ()  # every language configured, offered or not (languages: those offered)
+    not_offered: dict[str, str] = field(default_factory=dict)  # configured but not offered: code -> why
 
     def language(self, code: str) -> Language | None:
         """Return an offered language by code."""

@@ -25,6 +25,7 @@ class Problem:
     path: KeyPath
     message: str
     warning: bool = False
+    topic: str = ""  # what a summary groups it under ("not_offered", "untranslated"); "" for the rest
 
     def __str__(self) -> str:
         shown = dotted(self.path)

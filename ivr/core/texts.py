@@ -4,6 +4,7 @@ from __future__ import annotations
 import string
 
 MAX_TEXT = 3000  # characters: the most a Twilio voice reads in one <Say> (Polly's limit)
+SOURCE_LANGUAGE = "en"  # the language the YAML and the code are written in: what an untranslated text is said in
 
 
 def placeholders(text: str) -> set[str]:
@@ -46,13 +47,19 @@ def compile_text(text: str) -> list[tuple[str, str | None]] | None:
 class Catalogs:
     """Every language's translations, fuzzy ones included, looked up per call."""
 
-    def __init__(self, translations: dict[str, dict[str, str]]):
+    def __init__(self, translations: dict[str, dict[str, str]], missing: dict[str, tuple[str, ...]] | None = None):
         self._translations = translations
+        self.missing = missing or {}  # text -> the languages that have no translation of it (said in the source language)
         self._compiled: dict[tuple[str, str], list] = {}
 
     def get(self, lang: str, msgid: str) -> str:
         """Return msgid in lang (the source text where no translation exists)."""
         return self._translations.get(lang, {}).get(msgid) or msgid
+
+    def find(self, lang: str, msgid: str) -> str | None:
+        """Return msgid's translation into lang, or None where it has none (the source language has its text)."""
+        found = self._translations.get(lang, {}).get(msgid)
+        return found or (msgid if lang == SOURCE_LANGUAGE else None)
 
     def say(self, lang: str, msgid: str, **values: str) -> str:
         """Translate msgid and fill in its placeholders; never raise.

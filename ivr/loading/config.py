@@ -105,7 +105,7 @@ def run(ctx: Context) -> Hotline | None:
         if menu and keys_reserved is not None:
             menu_keys(ctx, name, menu, keys_reserved)
     warn_transfers(ctx, settings, organisations)
-    check_hours(ctx, organisations, languages)
+    check_hours(ctx, organisations)
     catalogs = check_catalogs(ctx, languages)
     if settings is None or None in organisations.values() or None in menus.values():
         return None

@@ -22,6 +22,6 @@ class Context:
         self.source = source
         self.language_index: dict[str, int] = {}  # each configured language's place in the languages: list
 
-    def add(self, path: KeyPath, message: str, warning: bool = False) -> None:
+    def add(self, path: KeyPath, message: str, warning: bool = False, topic: str = "") -> None:
         """Record a problem at the place path is written."""
-        self.source.add(path, message, warning)
+        self.source.add(path, message, warning, topic)

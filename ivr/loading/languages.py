@@ -13,6 +13,7 @@ def offer(ctx: Context, hotline: Hotline, prompts: Audio | None) -> Hotline | No
     """Offer a language without a Twilio voice only where every one of its prompts has audio."""
     from ..core.explore import walk
 
+    why: dict[str, str] = {}
     while True:
         voiceless = {lang.code for lang in hotline.languages if lang.say_language is None}
         if not voiceless:
@@ -29,10 +30,9 @@ def offer(ctx: Context, hotline: Hotline, prompts: Audio | None) -> Hotline | No
             break
         # Dropping a language changes the language menu (keys move): look again.
         for code, (missing, total) in silent.items():
-            engine = "" if KNOWN[code].tts is None else f"build them with 'ivr prompts build --lang {code}' or "
-            ctx.add(("languages", ctx.language_index[code]),
-                     f"language '{code}' is not offered: Twilio has no voice for it and {missing} of its {total} prompts have no audio; "
-                     f"{engine}record them ('ivr prompts missing --lang {code}' lists them)", warning=True)
+            fix = f"run 'ivr prompts build --lang {code}'" if KNOWN[code].tts else f"record them ('ivr prompts missing --lang {code}' lists them)"
+            why[code] = f"{missing} of its {total} texts have no audio (Twilio has no voice for it): {fix}"
+            ctx.add(("languages", ctx.language_index[code]), f"language '{code}' is not offered: {why[code]}", warning=True, topic="not_offered")
         hotline = replace(hotline, languages=tuple(lang for lang in hotline.languages if lang.code not in silent))
     if not hotline.languages:
         ctx.add(("languages",), "no language can be spoken: offer at least one language with a Twilio voice or with audio for every prompt")
@@ -42,7 +42,7 @@ def offer(ctx: Context, hotline: Hotline, prompts: Audio | None) -> Hotline | No
         ctx.add(("hotline", "greeting_languages"), "none of the greeting languages can be spoken. Name a language that is offered.")
         return None
     keywords(ctx, hotline)
-    return hotline
+    return replace(hotline, not_offered=why)
 
 def keywords(ctx: Context, hotline: Hotline) -> None:
     """Warn where saying an option's keyword, in some language, would not choose that option."""

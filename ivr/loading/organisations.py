@@ -1,14 +1,13 @@
 """The organisations' checks: opening hours and their alternatives, transfers Twilio may refuse."""
 from __future__ import annotations
 
-from ..core.languages import Language
 from ..core.model import Settings
 from .humanize import suggest
 from .context import Context
 
 
-def check_hours(ctx: Context, organisations: dict, languages: tuple[Language, ...]) -> None:
-    """Check each alternative for a closed organisation, and say where the time cannot be recorded."""
+def check_hours(ctx: Context, organisations: dict) -> None:
+    """Check each alternative for a closed organisation."""
     for name, org in organisations.items():
         if not org or not org.hours:
             continue
@@ -20,11 +19,6 @@ def check_hours(ctx: Context, organisations: dict, languages: tuple[Language, ..
             ctx.add(path, f"unknown organisation '{alternative}'.{suggest(alternative, organisations)}")
         elif alternative and organisations[alternative] and organisations[alternative].hours and not organisations[alternative].hours.always:
             ctx.add(path, f"the alternative '{alternative}' has opening hours too: callers may find both closed", warning=True)
-        voiceless = [lang.code for lang in languages if lang.say_language is None]
-        if not org.hours.always and voiceless:
-            ctx.add(("organisations", name, "hours"),
-                     f"when {org.name} opens cannot be recorded: callers in {', '.join(voiceless)} hear that one sentence in a language Twilio speaks",
-                     warning=True)
 
 def warn_transfers(ctx: Context, settings: Settings | None, organisations: dict) -> None:
     for name, org in organisations.items():

@@ -6,8 +6,8 @@ from typing import Any, Iterator
 from ..core import phrases
 from ..core.languages import Language
 from ..core.problems import KeyPath, Problem, Where
-from ..core.texts import MAX_TEXT, Catalogs, placeholder_problem, placeholders
-from .catalogs import SOURCE_LANGUAGE, catalog_path, read_catalog
+from ..core.texts import MAX_TEXT, SOURCE_LANGUAGE, Catalogs, placeholder_problem, placeholders
+from .catalogs import catalog_path, read_catalog
 from .humanize import short
 from .yamlsource import MAX_CATALOG_BYTES, Budget, shown_name
 from .context import Context
@@ -19,6 +19,9 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
     locales = ctx.folder / "locales"
     needed = list(yaml_texts(ctx.source.data))
     translations: dict[str, dict[str, str]] = {}
+    missing: dict[str, list[str]] = {}  # msgid -> the languages without it
+    absent: dict[str, list[str]] = {}  # the same, with the texts of catalogs too unfinished to list text by text
+    where: dict[str, Where] = {}  # msgid of a phrase of the code -> a catalog line that lacks it
     budget = Budget(MAX_CATALOG_BYTES, "the catalogs")
     for lang in languages:
         path = catalog_path(locales, lang.code)
@@ -33,30 +36,46 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
             continue
         translations[lang.code] = texts
         if lang.code != SOURCE_LANGUAGE:
-            missing_translations(ctx, lang, texts, lines, needed, shown)
+            untranslated = [msgid for msgid, _ in needed if not texts.get(msgid)] + [msgid for msgid in phrases.ALL if not texts.get(msgid)]
+            for msgid in untranslated:
+                absent.setdefault(msgid, []).append(lang.code)
+            if len(untranslated) > MISSING_LISTED:
+                # A new catalog: one line, not a line per text.
+                ctx.add(("languages", ctx.language_index[lang.code]),
+                        f"language '{lang.code}' has no translation for {len(untranslated)} of {len(needed) + len(phrases.ALL)} texts in {shown}"
+                        + (": its callers hear them in English" if fallback(languages) else "") +
+                        ". Translate them ('ivr translations status' names them).", warning=fallback(languages), topic="untranslated")
+                untranslated = []
+            for msgid in untranslated:
+                missing.setdefault(msgid, []).append(lang.code)
+                # An entry left out of the file altogether has no line: the file's first is where to look.
+                where.setdefault(msgid, Where(shown, lines.get(msgid, 1)))
         # The source language's catalog is checked too: its entries are spoken when present.
         for msgid, text in texts.items():
             problem = translation_problem(msgid, text)
             if problem:
                 ctx.source.problems.append(Problem(Where(shown, lines[msgid]), (), f"the translation of \"{short(msgid)}\" {problem}"))
-    return Catalogs(translations)
+    missing_translations(ctx, missing, where, needed, fallback(languages))
+    return Catalogs(translations, {msgid: tuple(codes) for msgid, codes in absent.items()})
 
-def missing_translations(ctx: Context, lang: Language, texts: dict[str, str], lines: dict[str, int],
-                         needed: list[tuple[str, KeyPath]], shown: str) -> None:
-    missing = [(msgid, path_) for msgid, path_ in needed if not texts.get(msgid)]
-    missing += [(msgid, None) for msgid in phrases.ALL if not texts.get(msgid)]
-    if len(missing) > MISSING_LISTED:
-        # A new catalog: one line, not a line per text.
-        ctx.add(("languages", ctx.language_index[lang.code]),
-                 f"language '{lang.code}' has no translation for {len(missing)} of {len(needed) + len(phrases.ALL)} texts in {shown}. "
-                 "Translate them ('ivr translations status' counts them; a PO editor lists the empty entries).")
-        missing = []
-    for msgid, path_ in missing:
-        if path_ is not None:
-            ctx.add(path_, f"no {lang.code} translation in {shown} for \"{short(msgid)}\". Run 'ivr translations update' and translate it.")
+
+def fallback(languages: tuple[Language, ...]) -> bool:
+    """Tell whether an untranslated text can be said in the source language, by its own voice (then it is only a warning)."""
+    return any(lang.code == SOURCE_LANGUAGE and lang.say_language for lang in languages)
+
+
+def missing_translations(ctx: Context, missing: dict[str, list[str]], where: dict[str, Where],
+                         needed: list[tuple[str, KeyPath]], fallback: bool) -> None:
+    """Say each text that some languages lack, once, with all of them: an unfinished translation blocks nothing."""
+    paths = dict(reversed(needed))  # a text written twice is placed where it is first written
+    for msgid, codes in missing.items():
+        whom = f"{codes[0]}" if len(codes) == 1 else f"{len(codes)} languages ({', '.join(codes)})"
+        heard = f": callers in {codes[0] if len(codes) == 1 else 'those languages'} hear it in English until it is translated" if fallback else ""
+        message = f"no translation in {whom} for \"{short(msgid)}\"{heard}. Run 'ivr translations update' and translate it."
+        if msgid in paths:
+            ctx.add(paths[msgid], message, warning=fallback, topic="untranslated")
         else:
-            # An entry left out of the file altogether has no line: the file's first is where to look.
-            ctx.source.problems.append(Problem(Where(shown, lines.get(msgid, 1)), (), f"no {lang.code} translation for \"{short(msgid)}\". Run 'ivr translations update' and translate it."))
+            ctx.source.problems.append(Problem(where[msgid], (), message, fallback, "untranslated"))
 
 def translation_problem(msgid: str, text: str) -> str | None:
     """Say what would break a call in a translation: its placeholders, its length, a character no voice can read."""

@@ -25,9 +25,9 @@ class Source:
         """Return the place of a path, or of its nearest ancestor that has one."""
         return nearest(self.places, path)
 
-    def add(self, path: KeyPath, message: str, warning: bool = False) -> None:
+    def add(self, path: KeyPath, message: str, warning: bool = False, topic: str = "") -> None:
         """Record a problem at the place of path."""
-        self.problems.append(Problem(self.where(path), tuple(path), message, warning))
+        self.problems.append(Problem(self.where(path), tuple(path), message, warning, topic))
 
 
 # Limits on what one configuration may ask of the loader: a file of a few hundred kilobytes is a large

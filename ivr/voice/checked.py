@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).resolve().parents[1]  # ivr/: its code is part of the key
 KEPT = 8  # results kept: a few configurations (a draft, the last good ones, a generated one)
-LIBRARIES = ("babel", "phonenumbers", "pydantic", "pyyaml", "twilio")  # their data and words are in a result
+LIBRARIES = ("babel", "mutagen", "phonenumbers", "pydantic", "pyyaml", "twilio")  # their data, words and audio lengths are in a result
 
 
 @cache
@@ -51,9 +51,11 @@ def key(folder: Path, prompts: PromptLibrary) -> str:
         digest.update(str(file.relative_to(folder)).encode() + b"\0" + file.read_bytes())
     manifest = prompts.directory / MANIFEST
     digest.update(manifest.read_bytes() if manifest.is_file() else b"")
-    # Which recordings exist (a name is its text's hash) and that they are not empty: all a check reads of them.
+    # Which recordings exist (a name is its text's hash), and their sizes and times: a recording made
+    # again under its name is as long as its new audio, and the check times what callers hear.
     for file in sorted((prompts.directory / RECORDED).glob("*/*")):
-        digest.update(f"{file.relative_to(prompts.directory)}:{file.stat().st_size > 0}".encode())
+        info = file.stat()
+        digest.update(f"{file.relative_to(prompts.directory)}:{info.st_size}:{info.st_mtime_ns}".encode())
     return digest.hexdigest()[:32]
 
 

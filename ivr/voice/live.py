@@ -12,9 +12,11 @@ from typing import Callable
 from flask import Flask, g
 from twilio.request_validator import RequestValidator
 
-from ..loading.config import ConfigError, config_dir
+from ..loading.config import ConfigError, check, config_dir
+from ..audio.offline import build_missing, buildable
 from ..core.actions import Say
 from ..core.model import Hotline
+from ..core.problems import Problem
 from ..core.flow import CallFlow
 from .checked import Checked
 from .lastgood import LastGood
@@ -128,9 +130,9 @@ class Live:
             draft = self.keep.draft(self.config, files)
         except OSError as exc:  # a full or read-only disk costs the copy, never the hotline
             log.error("cannot copy the configuration to %s, so none is kept: %s", self.keep.directory, exc)
-            return self.build(self.config), seen
+            return self.accept(self.build(self.config)), seen
         try:
-            runtime = self.build(draft)
+            runtime = self.accept(self.build(draft))
         except BaseException:
             self.keep.discard(draft)
             raise
@@ -140,6 +142,15 @@ class Live:
             log.error("cannot keep the valid configuration in %s: %s", self.keep.directory, exc)
             self.keep.discard(draft)
         return runtime, seen
+
+    def accept(self, runtime: Runtime) -> Runtime:
+        """Refuse a change that would stop offering a language it still configures: no caller loses theirs in silence."""
+        served = getattr(self, "runtime", None)  # none yet while starting: then whatever can be offered is
+        if served is not None:
+            problems = lost(served.hotline, runtime.hotline)
+            if problems:
+                raise ConfigError(problems)
+        return runtime
 
     def current(self) -> Runtime:
         """Return the runtime for this request; look for changed files now and then, in the background."""
@@ -200,19 +211,46 @@ class Live:
     def swap(self, runtime: Runtime, seen: int) -> None:
         if runtime.version != self.runtime.version:
             log.info("configuration reloaded: version %s replaces %s", runtime.version, self.runtime.version)
+        before, after = offered(self.runtime.hotline), offered(runtime.hotline)
+        if before != after:
+            log.warning("languages offered now: %s (before: %s)", ", ".join(after) or "none", ", ".join(before) or "none")
         self.runtime, self.seen = runtime, seen  # requests see the old runtime or the new, never a mix
         self.app.extensions["ivr"] = runtime
 
 
+def offered(hotline: Hotline) -> list[str]:
+    return [lang.code for lang in hotline.languages]
+
+
+def lost(served: Hotline, new: Hotline) -> list[Problem]:
+    """Return a problem for each language served now that new still configures but would not offer."""
+    codes = [lang.code for lang in new.configured]
+    return [new.problem(("languages", codes.index(code)),
+                        f"language '{code}' would no longer be offered: {new.not_offered.get(code, 'it cannot be spoken')}. "
+                        "The change is not served until it is offered again.")
+            for code in offered(served) if code in new.not_offered]
+
+
 def build_runtime(app: Flask, config: Path) -> Runtime:
-    """Load and check a configuration folder and the prompts into a Runtime (ConfigError if invalid)."""
+    """Load and check a configuration folder and the prompts into a Runtime (ConfigError if invalid).
+
+    Audio a change needs in a language only an offline engine speaks is built first, here, off any
+    caller's request: a changed Persian translation does not take Persian away.
+    """
     prompts = PromptLibrary(Path(app.config["IVR_PROMPTS"]))
-    version = version_of(config, prompts.directory, watched(config, prompts.directory))
     # What `ivr check` refuses, a running server refuses too: the same check, kept by content.
     checked = app.config["IVR_CHECKED"]
-    hotline, problems = Checked(Path(checked) if checked else None).check(config, prompts)
+    checker = Checked(Path(checked) if checked else None)
+    hotline, problems = checker.check(config, prompts)
+    codes = buildable(hotline) if hotline is not None and app.config["IVR_BUILD_PROMPTS"] else []
+    if codes:
+        every, _ = check(config, offer=False)
+        if every is not None and build_missing(every, prompts.directory, codes).built:
+            prompts = PromptLibrary(prompts.directory)
+            hotline, problems = checker.check(config, prompts)
     if hotline is None:
         raise ConfigError([p for p in problems if not p.warning])
+    version = version_of(config, prompts.directory, watched(config, prompts.directory))
     flow = CallFlow(hotline)
     return Runtime(hotline, flow, prompts, RequestValidator(app.config["TWILIO_AUTH_TOKEN"]), version,
                    last_resort=last_resort(hotline, flow))
