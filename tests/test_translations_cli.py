@@ -109,8 +109,9 @@ def test_status_names_the_missing_texts_once_for_all_the_languages_that_miss_the
     update(config, capsys)
     helps = "The helpline helps with questions about housing, work, health and the law, day and night."
     translate(config, "nl", left_out={"Choose.", helps}, fuzzy={"Welcome."})
+    # "The helpline" is a label, and the organisation's name too: the name, left empty, is never missing.
     translate(config, "pl", left_out={"Choose.", helps, "The helpline"})
-    total = len(template(config))
+    total = len([m for m in template(config) if m.id and m.context != "name"])
     assert main(["--config", str(config), "translations", "status"]) == 1
     assert capsys.readouterr().out.splitlines() == [
         "language    translated   fuzzy  missing",

@@ -4,11 +4,15 @@ from __future__ import annotations
 import fcntl
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..core.explore import walk
 from ..core.model import Hotline
-from .pipeline import Result, build, plan
-from .tts import Telephone, espeak_voices
+
+if TYPE_CHECKING:
+    from .pipeline import Result
+
+# The pipeline and the engines are imported when something is to be built: a start with every prompt
+# in place loads none of them (gTTS alone takes 0.1 s).
 
 log = logging.getLogger(__name__)
 OFFLINE = ("espeak-ng",)  # engines that need no network: a server may run them itself
@@ -17,23 +21,26 @@ LOCK = ".building.lock"
 
 def buildable(hotline: Hotline) -> list[str]:
     """Return the languages not offered for want of audio that an offline engine on this machine can build."""
-    codes = []
-    voices = None
-    for lang in hotline.configured:
-        if lang.code not in hotline.not_offered or lang.tts is None or lang.tts[0] not in OFFLINE:
-            continue
-        voices = espeak_voices() if voices is None else voices
-        if voices and lang.tts[1] in voices:
-            codes.append(lang.code)
-    return codes
+    candidates = [lang for lang in hotline.configured
+                  if lang.code in hotline.not_offered and lang.tts is not None and lang.tts[0] in OFFLINE]
+    if not candidates:
+        return []
+    from .tts import espeak_voices
+
+    voices = espeak_voices() or set()
+    return [lang.code for lang in candidates if lang.tts[1] in voices]
 
 
-def build_missing(every: Hotline, folder: Path, codes: list[str]) -> Result:
+def build_missing(every: Hotline, folder: Path, codes: list[str]) -> "Result":
     """Build what the languages codes lack, and remove nothing: a call in progress may still play the old audio.
 
     every: the configuration with all its languages (loaded with offer=False). Workers that load the same
     change at once take turns: the second finds the first's files and builds nothing.
     """
+    from ..core.explore import walk
+    from .pipeline import Result, build, plan
+    from .tts import Telephone
+
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / LOCK).open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

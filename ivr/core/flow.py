@@ -129,13 +129,13 @@ class CallFlow:
             return self.organisation(pos)
         if pos.kind == "transfer":
             org = self.hotline.organisations[pos.org]
-            return [self.phrase(pos.lang, P.CONNECTING_AGAIN, name=org.name), self.transfer(pos, org.phone)]
+            return [self.phrase(pos.lang, P.CONNECTING_AGAIN, name=self.named(org)), self.transfer(pos, org.phone)]
         if pos.kind == "failed":
             org = self.hotline.organisations[pos.org]
             words = [*self.number_words(pos.lang, org),
                      self.phrase(pos.lang, P.RETRY, key=self.key(self.keys.retry)),
                      self.phrase(pos.lang, P.HEAR_AGAIN, key=self.key(self.keys.hear_again))]
-            return self.ask(pos, words, lead=[self.phrase(pos.lang, P.TRANSFER_FAILED, name=org.name)])
+            return self.ask(pos, words, lead=[self.phrase(pos.lang, P.TRANSFER_FAILED, name=self.named(org))])
         # emergency: the instruction always comes first, whatever the carrier can do.
         words = [self.phrase(lang, P.EMERGENCY, emergency=self.number(self.emergency.number)) for lang in self.langs(pos.lang)]
         if self.emergency.transfer and not pos.silent and pos.failures == 0:
@@ -167,7 +167,7 @@ class CallFlow:
         return [Ask(tuple(words), pos, CONNECT_PAUSE), *self.connect(pos, org)]
 
     def connect(self, pos: Position, org: Organisation) -> list[Action]:
-        return [self.phrase(pos.lang, P.CONNECTING, name=org.name), self.transfer(pos, org.phone)]
+        return [self.phrase(pos.lang, P.CONNECTING, name=self.named(org)), self.transfer(pos, org.phone)]
 
     def closed(self, pos: Position, org: Organisation) -> list[Action]:
         """Tell when a closed organisation opens, its number for later, and what else can help now."""
@@ -178,8 +178,7 @@ class CallFlow:
             words += self.number_words(lang, org)
         alternative = org.hours.alternative
         if alternative:
-            name = self.hotline.organisations[alternative].name
-            words.append(self.phrase(lang, P.ALTERNATIVE, name=name, key=self.key(self.keys.alternative)))
+            words.append(self.phrase(lang, P.ALTERNATIVE, name=self.named(self.hotline.organisations[alternative]), key=self.key(self.keys.alternative)))
         return self.ask(pos, words)
 
     def reopening(self, lang: str, org: Organisation, opens: datetime | None) -> Say:
@@ -189,7 +188,7 @@ class CallFlow:
         hears one of a few sentences (a weekday and an opening time each), all made beforehand.
         """
         when = (lambda code: format_datetime(opens, "EEEE HH:mm", tzinfo=opens.tzinfo, locale=code)) if opens else ""
-        said = self.phrase(lang, P.CLOSED, name=org.name, when=when)
+        said = self.phrase(lang, P.CLOSED, name=self.named(org), when=when)
         return replace(said, dynamic=bool(self.hotline.language(said.lang).say_language))
 
     def reopenings(self, lang: str, org: Organisation) -> list[Say]:
@@ -257,7 +256,7 @@ class CallFlow:
         out: list[Action] = []
         for code in self.langs(lang):
             out.append(self.phrase(code, P.EMERGENCY, emergency=self.number(self.emergency.number)))
-            out.append(self.phrase(code, P.FALLBACK, name=org.name, number=self.number(org.phone)))
+            out.append(self.phrase(code, P.FALLBACK, name=self.named(org), number=self.number(org.phone)))
             out.append(self.phrase(code, P.GOODBYE))
             out.append(Pause(1))
         return out + [Hangup()]
@@ -398,7 +397,7 @@ class CallFlow:
 
     def number_words(self, lang: str, org: Organisation) -> list[Say | Pause]:
         spoken = self.number(org.phone)
-        words: list[Say | Pause] = [self.phrase(lang, P.NUMBER, name=org.name, number=spoken), Pause(1),
+        words: list[Say | Pause] = [self.phrase(lang, P.NUMBER, name=self.named(org), number=spoken), Pause(1),
                                     self.phrase(lang, P.NUMBER_AGAIN, number=spoken), Pause(1)]
         for other in org.other_phones:
             words += [self.phrase(lang, P.OTHER_NUMBER, number=self.number(other)), Pause(1)]
@@ -450,6 +449,10 @@ class CallFlow:
     def text(self, msgid: str) -> Callable[[str], str]:
         """Return a configured text as a phrase's value: translated into the sentence's language."""
         return lambda lang: self.translated(lang, msgid)
+
+    def named(self, org: Organisation) -> Callable[[str], str]:
+        """Return an organisation's name as a phrase's value: as the sentence's language gives it, else as written."""
+        return lambda lang: self.hotline.catalogs.name(lang, org.name)
 
     def key(self, key: str) -> Callable[[str], str]:
         """Return a key as a phrase's value: named in the sentence's language."""

@@ -5,6 +5,12 @@ import string
 
 MAX_TEXT = 3000  # characters: the most a Twilio voice reads in one <Say> (Polly's limit)
 SOURCE_LANGUAGE = "en"  # the language the YAML and the code are written in: what an untranslated text is said in
+NAME_CONTEXT = "name"  # the msgctxt of an organisation's name in a catalog: optional, said as written where empty
+
+
+def name_key(written: str) -> str:
+    """Return the key of a name's translation among a language's texts (gettext's context\x04msgid)."""
+    return f"{NAME_CONTEXT}\x04{written}"
 
 
 def placeholders(text: str) -> set[str]:
@@ -55,6 +61,10 @@ class Catalogs:
     def get(self, lang: str, msgid: str) -> str:
         """Return msgid in lang (the source text where no translation exists)."""
         return self._translations.get(lang, {}).get(msgid) or msgid
+
+    def name(self, lang: str, written: str) -> str:
+        """Return an organisation's name as lang gives it ("IOM Nederland"), or as written where it gives none."""
+        return self._translations.get(lang, {}).get(name_key(written)) or written
 
     def find(self, lang: str, msgid: str) -> str | None:
         """Return msgid's translation into lang, or None where it has none (the source language has its text)."""

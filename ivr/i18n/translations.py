@@ -13,7 +13,8 @@ from babel.messages.pofile import read_po, unescape, write_po
 from ..loading.catalogs import DOMAIN, SOURCE_LANGUAGE, catalog_path
 from ..loading.config import read_source
 from ..loading.humanize import short
-from ..loading.translated import yaml_texts
+from ..core.texts import NAME_CONTEXT
+from ..loading.translated import yaml_names, yaml_texts
 from ..loading.yamlsource import shown_name
 from ..core.problems import dotted
 
@@ -44,6 +45,12 @@ def template(folder: Path) -> Catalog:
                    key=lambda item: (item[0].file, item[0].line))
     for where, text, path in found:
         catalog.add(text, locations=[(where.file, where.line)], auto_comments=[dotted(path)])
+    # Names last, apart (msgctxt "name"): a language may give one in its own words or script; left empty, it is said as written.
+    for text, path in yaml_names(source.data):
+        where = source.where(path)
+        if catalog.get(text, context=NAME_CONTEXT) is None:  # one entry for a name several organisations share
+            catalog.add(text, locations=[(where.file, where.line)], context=NAME_CONTEXT,
+                        auto_comments=[dotted(path), "a name: leave it empty to say it as written"])
     return catalog
 
 
@@ -74,7 +81,7 @@ def merged(path: Path, code: str, pot: Catalog) -> Catalog:
     if not path.exists():
         catalog = Catalog(locale=code, fuzzy=False)
         catalog.update(pot)
-        return catalog
+        return unguessed(catalog)
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=code)
     # Babel forgets the old English of a changed text (#| msgid) at the next update: a translator
@@ -84,6 +91,15 @@ def merged(path: Path, code: str, pot: Catalog) -> Catalog:
     for message in catalog:
         if message.fuzzy and not message.previous_id and message.id in previous:
             message.previous_id = previous[message.id]
+    return unguessed(catalog)
+
+
+def unguessed(catalog: Catalog) -> Catalog:
+    """Empty a name that Babel filled by likeness with another text's translation: a draft is used on the phone, a wrong name must not be."""
+    for message in catalog:
+        if message.context == NAME_CONTEXT and message.fuzzy and message.previous_id:
+            message.string, message.previous_id = "", []
+            message.flags.discard("fuzzy")
     return catalog
 
 
@@ -140,7 +156,7 @@ def status(folder: Path, languages: list[str]) -> list[Status]:
     out = []
     for code in languages:
         if code == SOURCE_LANGUAGE:
-            out.append(Status(code, len(pot), 0, 0))
+            out.append(Status(code, sum(1 for m in pot if m.id and m.context != NAME_CONTEXT), 0, 0))
             continue
         path = catalog_path(folder / "locales", code)
         entries = {}
@@ -149,8 +165,8 @@ def status(folder: Path, languages: list[str]) -> list[Status]:
                 entries = {m.id: m for m in read_po(fh) if m.id}
         row = Status(code, 0, 0, 0)
         for message in pot:
-            if not message.id:
-                continue
+            if not message.id or message.context == NAME_CONTEXT:
+                continue  # a name left empty is said as written: never missing
             entry = entries.get(message.id)
             if entry is None or not entry.string:
                 row.missing += 1

@@ -8,6 +8,7 @@ from pathlib import Path
 from babel.messages.pofile import PoFileError, read_po
 
 from ..core.problems import Problem, Where
+from ..core.texts import NAME_CONTEXT, name_key
 from ..core.texts import SOURCE_LANGUAGE  # noqa: F401  (named from here by the catalog tools)
 from .yamlsource import Budget, read_text
 
@@ -58,6 +59,12 @@ def read_catalog(path: Path, shown: str, budget: Budget | None = None) -> tuple[
     lines: dict[str, int] = {}
     for message in catalog:
         if not message.id or not isinstance(message.id, str):
+            continue
+        if message.context == NAME_CONTEXT:
+            key = name_key(message.id)  # a name apart from a text that happens to read the same
+            if isinstance(message.string, str) and message.string:
+                texts[key] = message.string
+            lines[key] = message.lineno
             continue
         # A fuzzy (drafted, unreviewed) translation is still better than English.
         if isinstance(message.string, str) and message.string:

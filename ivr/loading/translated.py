@@ -54,7 +54,9 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
         for msgid, text in texts.items():
             problem = translation_problem(msgid, text)
             if problem:
-                ctx.source.problems.append(Problem(Where(shown, lines[msgid]), (), f"the translation of \"{short(msgid)}\" {problem}"))
+                context, _, written = msgid.rpartition("\x04")
+                what = f"the name \"{short(written)}\"" if context else f"the translation of \"{short(msgid)}\""
+                ctx.source.problems.append(Problem(Where(shown, lines[msgid]), (), f"{what} {problem}"))
     missing_translations(ctx, missing, where, needed, fallback(languages))
     return Catalogs(translations, {msgid: tuple(codes) for msgid, codes in absent.items()})
 
@@ -87,6 +89,15 @@ def translation_problem(msgid: str, text: str) -> str | None:
     if len(text) > MAX_TEXT:
         return f"is {len(text):,} characters long: a voice reads at most {MAX_TEXT:,} at once. Shorten it."
     return None
+
+
+def yaml_names(data: dict[str, Any]) -> Iterator[tuple[str, KeyPath]]:
+    """Yield every organisation's name with its key path: a catalog may say it in its language (never required)."""
+    organisations = data.get("organisations")
+    for name, org in (organisations.items() if isinstance(organisations, dict) else ()):
+        written = org.get("name") if isinstance(org, dict) else None
+        if isinstance(written, str) and written.strip():
+            yield " ".join(written.split()), ("organisations", name, "name")
 
 
 def yaml_texts(data: dict[str, Any]) -> Iterator[tuple[str, KeyPath]]:

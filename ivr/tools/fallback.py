@@ -65,9 +65,9 @@ def build(hotline: Hotline, library: PromptLibrary, base_url: str = "") -> Fallb
     for code in greeting:
         before += told_in([flow.phrase(code, P.APOLOGY), instruction(code)])
     before += told_in([instruction(code) for code in others])
-    before += told_in([flow.phrase(code, P.CONNECTING, name=org.name) for code in greeting])
+    before += told_in([flow.phrase(code, P.CONNECTING, name=flow.named(org)) for code in greeting])
     after: list[Say | Pause] = []
-    for item in told_in([flow.phrase(code, P.FALLBACK, name=org.name, number=flow.digits(code, org.phone)) for code in told]):
+    for item in told_in([flow.phrase(code, P.FALLBACK, name=flow.named(org), number=flow.digits(code, org.phone)) for code in told]):
         # A pause after each number, so that it can be written down (as in the call flow).
         after += [item, Pause(1)]
     after += told_in([flow.phrase(code, P.GOODBYE) for code in greeting])
