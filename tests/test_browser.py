@@ -69,13 +69,13 @@ def transcript(page: Page):
 
 def call(page: Page) -> None:
     page.get_by_role("button", name="Call", exact=True).click()
-    expect(transcript(page)).to_contain_text("To hear the choices again, press star.")
+    expect(transcript(page)).to_contain_text("To repeat, press star.")
 
 
 def test_a_call_from_greeting_to_a_transfer_by_clicking_keys(page):
     call(page)
     key(page, "2").click()
-    expect(transcript(page)).to_contain_text("Choose the situation you are in.")
+    expect(transcript(page)).to_contain_text("Press the number for your situation.")
     key(page, "1").click()
     expect(transcript(page)).to_contain_text("The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.")
     page.get_by_role("button", name="Stay silent").click()
@@ -90,7 +90,7 @@ def test_a_busy_transfer_gives_the_number_again_and_a_retry(page):
     page.get_by_label("busy", exact=True).check()
     call(page)
     key(page, "2").click()
-    expect(transcript(page)).to_contain_text("Choose the situation you are in.")
+    expect(transcript(page)).to_contain_text("Press the number for your situation.")
     key(page, "4").click()
     expect(transcript(page)).to_contain_text("The phone number of Politie is 0 9 0 0, 8 8 4 4.")
     page.get_by_role("button", name="Stay silent").click()
@@ -138,10 +138,10 @@ def test_every_control_is_reached_with_tab_and_shows_its_focus(page):
     # A keypad key pressed with Enter, the call started with Space.
     page.locator("#call").focus()
     page.keyboard.press("Space")
-    expect(transcript(page)).to_contain_text("To hear the choices again, press star.")
+    expect(transcript(page)).to_contain_text("To repeat, press star.")
     key(page, "2").focus()
     page.keyboard.press("Enter")
-    expect(transcript(page)).to_contain_text("Choose the situation you are in.")
+    expect(transcript(page)).to_contain_text("Press the number for your situation.")
 
 
 def test_arabic_and_persian_lines_are_right_to_left(page):

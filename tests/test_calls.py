@@ -67,17 +67,17 @@ def test_greeting_gives_112_first_in_dutch_and_english_then_each_language_in_its
     # The second page's languages are named on the first too, each in itself, with the key that reaches them.
     assert call.heard[10:12] == ["Para español, pulse almohadilla.", "برای فارسی، کلید مربع را فشار دهید."]
     assert len(call.heard) == 2 + 8 + 2 + 2
-    assert call.heard[-2:] == ["Om de keuzes nog een keer te horen, druk op sterretje.", "To hear the choices again, press star."]
+    assert call.heard[-2:] == ["Om te herhalen, druk op sterretje.", "To repeat, press star."]
 
 
 def test_the_welcome_follows_the_choice_of_language_in_that_language(phone):
     call = phone.call(["2", "*", "hangup"])
-    chosen = call.heard[call.heard.index("To hear the choices again, press star.") + 1:]
-    assert chosen[:3] == ["Welcome to the help line of IOM the Netherlands. We tell you which organisation can help you and put you through.",
-                          "If you are in immediate danger, press 9.", "Choose the situation you are in."]
+    chosen = call.heard[call.heard.index("To repeat, press star.") + 1:]
+    assert chosen[:3] == ["This is the help line of IOM the Netherlands.",
+                          "If you are in immediate danger, press 9.", "Press the number for your situation."]
     # Said once: the menu heard again starts with the way to 112.
     again = chosen[chosen.index("If you are in immediate danger, press 9.", 2):]
-    assert again[1] == "Choose the situation you are in." and chosen.count(chosen[0]) == 1
+    assert again[1] == "Press the number for your situation." and chosen.count(chosen[0]) == 1
 
 
 def test_second_page_of_languages_and_back(phone):
@@ -86,7 +86,7 @@ def test_second_page_of_languages_and_back(phone):
     assert page_two[:2] == ["Para español, pulse 1.", "برای فارسی، کلید 2 را فشار دهید."]
     assert "Om terug te gaan, druk op 0." in page_two and "To go back, press 0." in page_two
     # Back from the second page: the first page again.
-    assert "Voor Nederlands, druk op 1." in page_two and page_two[-1] == "To hear the choices again, press star."
+    assert "Voor Nederlands, druk op 1." in page_two and page_two[-1] == "To repeat, press star."
 
 
 @pytest.mark.parametrize("caller, first, lang", [
@@ -143,7 +143,7 @@ def last_menu(call) -> str:
 def test_failed_transfer_hear_again_and_back(phone):
     call = phone.call(["2", "1", "-", "2", "0", "hangup"], dial_outcomes=["busy"])
     assert call.heard.count("The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.") == 3
-    assert last_menu(call) == "Choose the situation you are in."
+    assert last_menu(call) == "Press the number for your situation."
     assert call.dialled == ["+318002000"]
 
 
@@ -162,7 +162,7 @@ def test_website_only_organisation_is_spelled_then_back_to_the_menu(phone):
     assert call.dialled == []
     assert "Website: zanzu dot n l." in call.heard
     assert "That is spelled: z a n z u, dot, n l." in call.heard
-    assert last_menu(call) == "Choose the situation you are in."
+    assert last_menu(call) == "Press the number for your situation."
 
 
 def test_email_only_organisation_spells_the_address(phone):
@@ -199,9 +199,9 @@ def test_emergency_key_on_language_menu_speaks_dutch_and_english(phone):
     assert call.heard[-6:] == [
         "Bent u in direct gevaar? Hang nu op en bel 1 1 2. Nog een keer: hang op en bel 1 1 2.",
         EMERGENCY,
-        "Om de keuzes nog een keer te horen, druk op sterretje.",
+        "Om te herhalen, druk op sterretje.",
         "Om terug te gaan, druk op 0.",
-        "To hear the choices again, press star.",
+        "To repeat, press star.",
         "To go back, press 0.",
     ]
 
@@ -226,13 +226,13 @@ def test_emergency_transfer_where_the_carrier_allows_it(tmp_path, monkeypatch):
 
 def test_star_repeats_and_zero_goes_back(phone):
     call = phone.call(["2", "3", "*", "0", "0", "hangup"])
-    prompts = [t for t in call.heard if t in ("Choose the situation you are in.",
+    prompts = [t for t in call.heard if t in ("Press the number for your situation.",
                                               "Slachtofferhulp Nederland helps victims of a crime, a traffic accident or a disaster.",
                                               "For English, press 2.")]
-    assert prompts == ["For English, press 2.", "Choose the situation you are in.",
+    assert prompts == ["For English, press 2.", "Press the number for your situation.",
                        "Slachtofferhulp Nederland helps victims of a crime, a traffic accident or a disaster.",
                        "Slachtofferhulp Nederland helps victims of a crime, a traffic accident or a disaster.",
-                       "Choose the situation you are in.", "For English, press 2."]
+                       "Press the number for your situation.", "For English, press 2."]
 
 
 @pytest.mark.parametrize("keys", [["2", "-", "-", "-"], ["2", "8", "#", "8"], ["2", "-", "8", "-"], ["0", "0", "0"]])
@@ -248,7 +248,7 @@ def test_silence_and_wrong_keys_end_safely_after_three(phone, keys):
 def test_wrong_key_reprompts_before_the_menu(phone):
     call = phone.call(["2", "8", "hangup"])
     index = call.heard.index("Sorry, that key is not one of the choices.")
-    assert call.heard[index + 2] == "Choose the situation you are in."
+    assert call.heard[index + 2] == "Press the number for your situation."
 
 
 def test_every_prompt_sits_inside_a_gather_and_silence_is_handled(client, app):
@@ -283,7 +283,7 @@ def test_language_menu_listens_for_keys_only(client):
 def test_a_spoken_answer_chooses_by_keywords(phone, said, heard):
     call = phone.call(["2", f"say:{said}", "hangup"])
     assert any(text.startswith(heard) for text in call.heard)
-    assert "You can also say your choice." in call.heard
+    assert "Or say your choice." in call.heard
 
 
 def test_answers_are_remembered_but_not_those_that_depend_on_the_clock(app, client):
@@ -327,7 +327,7 @@ def test_a_stale_url_in_a_language_leads_to_that_languages_top_menu(client, wher
     from tests.test_security import signed_post
 
     xml = signed_post(client, f"/voice/{where}", {"Digits": "1"}).get_data(as_text=True)
-    assert '<Gather action="/voice/nl/menu/main"' in xml and "Huiselijk geweld of kindermishandeling: druk op 1." in xml
+    assert '<Gather action="/voice/nl/menu/main"' in xml and "Huiselijk geweld of kindermishandeling: 1." in xml
 
 
 @pytest.mark.parametrize("where", ["xx/menu/main", "-/menu/main", "-/bogus", "ma$in/menu", "x"])

@@ -17,7 +17,7 @@ def test_check_shipped_configuration(capsys):
                       "Ukrainian (uk), Russian (ru), French (fr), Spanish (es), Persian (fa).")
     assert out[1] == ("Tigrinya (ti) will not be offered: 99 of its 99 texts have no audio (Twilio has no voice for it): "
                       "record them ('ivr prompts missing --lang ti' lists them).")
-    assert out[3] == ("config/organisations.yaml:27: organisations.slachtofferhulp.phone: warning: +319000101 is a "
+    assert out[3] == ("config/organisations.yaml:28: organisations.slachtofferhulp.phone: warning: +319000101 is a "
                       "premium-rate number: Twilio may refuse the transfer (error 13224); callers then hear the number to dial themselves")
     # It fits on one screen.
     assert len(out) == 7
@@ -49,7 +49,7 @@ def test_simulate_interactive_reads_keys(monkeypatch, capsys):
     monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
     assert main(["simulate"]) == 0
     out = capsys.readouterr().out
-    assert "> pressed 2\n[en-GB] Welcome to the help line of IOM the Netherlands. We tell you which organisation can help you and put you through.\n" \
+    assert "> pressed 2\n[en-GB] This is the help line of IOM the Netherlands.\n" \
            "[en-GB] If you are in immediate danger, press 9.\n" in out
     assert "[en-GB] To go back, press 0.\n> (silence)\n  REDIRECT /voice/en/menu/main\n[en-GB] Sorry, we did not hear a choice.\n" in out
     assert out.endswith("-- call ended: the caller hung up\n")
@@ -108,7 +108,7 @@ def test_simulate_runs_the_shipped_scenarios(capsys):
 def test_graph_and_all_paths_from_the_command_line(capsys):
     assert main(["graph", "--format", "dot", "--lang", "nl"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("digraph hotline {") and 'm_main -> o_politie [label="4: U wilt aangifte doen bij de politie"];' in out
+    assert out.startswith("digraph hotline {") and 'm_main -> o_politie [label="4: Aangifte doen bij de politie"];' in out
     assert main(["simulate", "--all-paths"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
         "all 11 organisations reachable in all 10 languages with the same keys, confirmed by 110 simulated calls")

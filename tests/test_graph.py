@@ -117,12 +117,12 @@ def test_shipped_menu_starts_with_the_languages_and_one_arrow_to_112(shipped):
 
 def test_edges_carry_the_key_and_the_label_in_the_chosen_language(shipped):
     english = mermaid(shipped).splitlines()
-    assert '    m_main -->|"4: You want to press charges with the<br/>police"| o_politie' in english
-    assert '    m_victims -->|"2: To talk anonymously"| o_slachtofferhulp_anonymous' in english
-    assert '    m_main -->|"3: You are the victim of a crime, a<br/>traffic accident or a disaster"| m_victims' in english
+    assert '    m_main -->|"4: Pressing charges with the police"| o_politie' in english
+    assert '    m_victims -->|"2: Talk anonymously"| o_slachtofferhulp_anonymous' in english
+    assert '    m_main -->|"3: Victim of a crime, accident or<br/>disaster"| m_victims' in english
     dutch = mermaid(shipped, "nl").splitlines()
-    assert '    m_main -->|"4: U wilt aangifte doen bij de politie"| o_politie' in dutch
-    assert '    m_main["Kies de situatie die bij u past."]' in dutch
+    assert '    m_main -->|"4: Aangifte doen bij de politie"| o_politie' in dutch
+    assert '    m_main["Druk op het nummer van uw situatie."]' in dutch
 
 
 def test_node_ids_are_safe_and_labels_stay_inside_their_quotes(shipped):
@@ -142,7 +142,7 @@ def test_shipped_menu_as_dot_marks_premium_numbers(shipped, tmp_path):
     assert '    o_politie [shape=ellipse, color=red, fontcolor=red, label="Politie\\n0900 8844\\npremium-rate"];' in lines
     assert '    o_veilig_thuis [shape=ellipse, label="Veilig Thuis\\n0800 2000\\ntoll-free"];' in lines
     assert '    o_zanzu [shape=note, label="Zanzu\\nzanzu.nl\\nwebsite only"];' in lines
-    assert '    m_main -> o_politie [label="4: You want to press charges with the\\npolice"];' in lines
+    assert '    m_main -> o_politie [label="4: Pressing charges with the police"];' in lines
     assert '    languages -> emergency [label="9"];' in lines
     if shutil.which("dot"):
         # Where Graphviz is installed, it must accept the file too.

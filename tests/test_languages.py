@@ -27,7 +27,7 @@ def test_slow_speech_wraps_say_in_a_slower_rate(tmp_path):
     settings.write_text(settings.read_text().replace("  - ar\n", "  - {code: ar, slow: true}\n"))
     client = create_app({"TWILIO_AUTH_TOKEN": "t", "IVR_CONFIG": str(tmp_path / "config")}).test_client()
     xml = signed_post(client, "/voice/ar/menu/main", {}, token="t").get_data(as_text=True)
-    assert '<Say language="arb" voice="Polly.Zeina"><prosody rate="85%">اختر الحالة التي تمر بها.</prosody></Say>' in xml
+    assert '<Say language="arb" voice="Polly.Zeina"><prosody rate="85%">اضغط رقم حالتك.</prosody></Say>' in xml
     english = signed_post(client, "/voice/en/menu/main", {}, token="t").get_data(as_text=True)
     assert "prosody" not in english
 

@@ -20,7 +20,7 @@ def updated(tmp_path):
 def test_a_name_is_collected_apart_and_never_guessed(tmp_path):
     config = updated(tmp_path)
     dutch = (config / "locales" / "nl" / "LC_MESSAGES" / "messages.po").read_text()
-    # Its own entry (context "name"), empty: Babel's likeness with "To talk to Slachtofferhulp Nederland" is not taken.
+    # Its own entry (context "name"), empty: Babel's likeness with "Talk to Slachtofferhulp Nederland" is not taken.
     assert NAME_NL in dutch
     assert 'msgctxt "name"\nmsgid "Slachtofferhulp Nederland"\nmsgstr ""\n' in dutch
     # Empty names are no missing translations: nothing to warn, nothing said in English.

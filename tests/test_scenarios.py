@@ -133,7 +133,7 @@ def test_hanging_up_ends_the_script(runner, tmp_path, monkeypatch):
         "name: English caller hangs up at the main menu\n"
         "keys: [2, hangup]\n"
         "expect:\n"
-        "  heard: [\"Choose the situation you are in.\"]\n"
+        "  heard: [\"Press the number for your situation.\"]\n"
         "  dialled: []\n"
         "  ended: the caller hung up\n", encoding="utf-8")
     assert runner.run(Path("hangup.yaml")) == 0

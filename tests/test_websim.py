@@ -135,7 +135,7 @@ def test_a_whole_call_through_the_api_english_police_busy(sim):
         "text": "Bent u in direct gevaar? Hang dan op en bel 1 1 2, of druk op 9."}
     assert first["ended"] == "" and not first["listening_for_speech"]
     sim.press("2")
-    assert "Choose the situation you are in." in sim.heard
+    assert "Press the number for your situation." in sim.heard
     sim.press("4")
     assert "The phone number of Politie is 0 9 0 0, 8 8 4 4." in sim.heard
     sim.silence(outcome="busy")
