@@ -54,6 +54,6 @@ def create_app(test_config: dict | None = None) -> Flask:
             return health  # the error's text names files, lines and values: not for anyone who asks
         return health | {"languages": [lang.code for lang in hotline.languages], "not_offered": hotline.not_offered,
                          "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
-                         "refused_signatures": app.extensions["ivr.refused"].count}
+                         "refused_signatures": app.extensions["ivr.refused"].count, "translations": admin.translations(hotline)}
 
     return app

@@ -44,7 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     graph.add_argument("--lang", default="en", help="the language of the labels (default: en)")
 
     tr = commands.add_parser("translations", help="the message catalogs")
-    tr.add_argument("action", choices=("update", "status"), help="update: extract texts and merge them into every catalog; status: count and name what is missing")
+    tr.add_argument("action", choices=("update", "status", "review", "apply"),
+                    help="update: extract texts and merge them into every catalog; status: count reviewed, draft and missing texts; "
+                         "review: write a review sheet for a native speaker; apply: import a reviewed sheet's verdicts")
+    tr.add_argument("sheet", nargs="?", metavar="SHEET", help="apply: the review sheet (CSV) with the reviewer's verdicts")
+    tr.add_argument("--lang", metavar="CODE", help="review: the language of the sheet")
+    tr.add_argument("--out", default="review", metavar="DIR", help="review: the folder to write the sheet into (default: ./review)")
 
     pr = commands.add_parser("prompts", help="the audio files of every text a caller can hear")
     pr.add_argument("action", choices=("build", "missing"), help="build: synthesise what changed; missing: list texts without audio")
@@ -98,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             from .eventlog.report import run_purge
 
             return run_purge(events_url(), args.older_than or f"{settings.value('IVR_EVENTS_RETENTION_DAYS')}d", sys.stdout)
+        if args.action in ("review", "apply"):
+            return run_review(args, folder, prompts)
         return run_translations(args.action, folder)
     except KeyboardInterrupt:
         return 130
@@ -405,12 +412,75 @@ def run_translations(action: str, folder: Path) -> int:
             print(line)
         return 0
     rows = status(folder, codes)
-    print(f"{'language':<10}{'translated':>12}{'fuzzy':>8}{'missing':>9}")
+    print(f"{'language':<10}{'reviewed':>10}{'draft':>8}{'missing':>9}")
     for row in rows:
-        print(f"{row.code:<10}{row.translated:>12}{row.fuzzy:>8}{row.missing:>9}")
+        print(f"{row.code:<10}{row.reviewed:>10}{row.draft:>8}{row.missing:>9}")
     for line in missing_lines(rows):
         print(line)
     return 1 if any(row.missing for row in rows) else 0
+
+
+def run_review(args, folder: Path, prompts: Path) -> int:
+    """Write a language's review sheet, or apply a reviewed one to the catalogs."""
+    if args.action == "apply":
+        return run_apply(args.sheet, folder)
+    from .audio.prompts import PromptLibrary
+    from .core.texts import SOURCE_LANGUAGE
+    from .i18n.review import sheet, write_sheet
+    from .loading.config import check
+
+    if args.sheet:
+        print(f"ivr translations review: give the language with --lang, not {args.sheet!r}", file=sys.stderr)
+        return 2
+    hotline, problems = check(folder, offer=False)  # a language not offered yet (waiting for recordings) is reviewed too
+    if hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("ivr translations review: the configuration is invalid (see above)", file=sys.stderr)
+        return 1
+    codes = [lang.code for lang in hotline.configured if lang.code != SOURCE_LANGUAGE]
+    if args.lang not in codes:
+        print(f"ivr translations review: give one of the translated languages with --lang: {', '.join(codes)}", file=sys.stderr)
+        return 2
+    found = sheet(hotline, folder, args.lang)
+    language = next(lang.name for lang in hotline.configured if lang.code == args.lang)
+    html, csv, audio = write_sheet(found, PromptLibrary(prompts), Path(args.out), language)
+    counts = ", ".join(f"{sum(1 for row in found.rows if row.status == word)} {word}" for word in ("draft", "reviewed", "missing"))
+    entries = f"{len(found.rows)} {'entry' if len(found.rows) == 1 else 'entries'}"
+    print(f"wrote {html} and {csv}: {entries} of {found.catalog} ({counts})")
+    if audio:
+        print(f"copied {_count(len(audio), 'audio file')} into {Path(args.out) / 'audio'}/")
+    if found.not_in_catalog:
+        print(f"{_count(len(found.not_in_catalog), 'text')} callers hear are not in the catalog yet: run 'ivr translations update', "
+              "then write the sheet again", file=sys.stderr)
+    print(f"next: send the folder {args.out}/ to a native speaker; apply their sheet with: ivr translations apply {csv}")
+    return 0
+
+
+def run_apply(sheet: str | None, folder: Path) -> int:
+    """Apply a reviewed sheet: every row that can be applied is; each row that cannot is named with its file and row."""
+    from .i18n.review import Unusable, apply_sheet
+
+    if not sheet:
+        print("ivr translations apply: name the reviewed sheet: ivr translations apply review/review-ar.csv", file=sys.stderr)
+        return 2
+    try:
+        applied = apply_sheet(Path(sheet), folder, sheet)
+    except Unusable as exc:
+        print(f"{sheet}: {exc}\nivr translations apply: nothing was applied", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"ivr translations apply: cannot read {sheet}: {exc.strerror}", file=sys.stderr)
+        return 1
+    for line in applied.told:
+        print(line)
+    for line in applied.refused:
+        print(line, file=sys.stderr)
+    if applied.refused:
+        print(f"ivr translations apply: {_count(len(applied.refused), 'row')} not applied (see above), every other row applied: "
+              "fix those rows in the sheet and apply it again (rows already applied stay as they are)", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

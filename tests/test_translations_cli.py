@@ -114,10 +114,10 @@ def test_status_names_the_missing_texts_once_for_all_the_languages_that_miss_the
     total = len([m for m in template(config) if m.id and m.context != "name"])
     assert main(["--config", str(config), "translations", "status"]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        "language    translated   fuzzy  missing",
-        f"en        {total:>12}       0        0",
-        f"nl        {total - 3:>12}       1        2",
-        f"pl        {total - 3:>12}       0        3",
+        "language    reviewed   draft  missing",
+        f"en        {total:>10}       0        0",
+        f"nl        {total - 3:>10}       1        2",
+        f"pl        {total - 3:>10}       0        3",
         "2 texts missing in 2 languages (nl, pl):",
         "  The helpline helps with questions about housing, work, heal…",
         "  Choose.",

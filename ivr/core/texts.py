@@ -53,9 +53,12 @@ def compile_text(text: str) -> list[tuple[str, str | None]] | None:
 class Catalogs:
     """Every language's translations, fuzzy ones included, looked up per call."""
 
-    def __init__(self, translations: dict[str, dict[str, str]], missing: dict[str, tuple[str, ...]] | None = None):
+    def __init__(self, translations: dict[str, dict[str, str]], missing: dict[str, tuple[str, ...]] | None = None,
+                 review: dict[str, tuple[int, int]] | None = None):
         self._translations = translations
         self.missing = missing or {}  # text -> the languages that have no translation of it (said in the source language)
+        # language -> (reviewed, draft) texts, counted once as the catalogs are read: /healthz and the admin page show them.
+        self.review = review or {}
         self._compiled: dict[tuple[str, str], list] = {}
 
     def get(self, lang: str, msgid: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from io import StringIO
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from .store import reason
@@ -46,6 +46,11 @@ def charts(figures: Report) -> list[tuple[str, list[Bar]]]:
         ("Transfers by outcome", bars(figures.transfers)),
         ("Abandoned calls by last menu heard", bars({menu_label(menu): n for menu, n in figures.abandoned.items()})),
     ]
+
+
+def translations(hotline) -> dict[str, dict[str, int]]:
+    """Return each translated language's reviewed and draft texts, as counted when the configuration was loaded."""
+    return {code: {"reviewed": reviewed, "draft": draft} for code, (reviewed, draft) in hotline.catalogs.review.items()}
 
 
 def authorised() -> bool:
@@ -94,7 +99,10 @@ def page():
     """Show the figures since ?since= (7d by default) as charts."""
     since = request.args.get("since", DEFAULT_SINCE)
     figures = figures_since(since)
-    return render_template("admin.html", since=since, report=figures, charts=charts(figures), bar=BAR)
+    hotline = g.ivr.hotline
+    names = {lang.code: lang.name for lang in hotline.configured}
+    return render_template("admin.html", since=since, report=figures, charts=charts(figures), bar=BAR,
+                           translations=translations(hotline), names=names)
 
 
 @bp.get("/report.csv")

@@ -141,17 +141,17 @@ def update(folder: Path, languages: list[str]) -> list[str]:
 
 @dataclass
 class Status:
-    """How far one language's catalog is."""
+    """How far one language's catalog is: texts a native speaker has reviewed, drafts not yet reviewed (fuzzy), texts missing."""
 
     code: str
-    translated: int
-    fuzzy: int
+    reviewed: int
+    draft: int
     missing: int
     texts: list[str] = field(default_factory=list)  # the missing ones, in the template's order
 
 
 def status(folder: Path, languages: list[str]) -> list[Status]:
-    """Count translated, fuzzy (unreviewed) and missing texts per language, and name the missing ones."""
+    """Count reviewed, draft (fuzzy) and missing texts per language, and name the missing ones."""
     pot = template(folder)
     out = []
     for code in languages:
@@ -172,9 +172,9 @@ def status(folder: Path, languages: list[str]) -> list[Status]:
                 row.missing += 1
                 row.texts.append(message.id)
             elif entry.fuzzy:
-                row.fuzzy += 1
+                row.draft += 1
             else:
-                row.translated += 1
+                row.reviewed += 1
         out.append(row)
     return out
 

@@ -1,6 +1,7 @@
 """The translations' checks: every text translated in every language, placeholders that cannot break a call."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterator
 
 from ..core import phrases
@@ -22,6 +23,7 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
     missing: dict[str, list[str]] = {}  # msgid -> the languages without it
     absent: dict[str, list[str]] = {}  # the same, with the texts of catalogs too unfinished to list text by text
     where: dict[str, Where] = {}  # msgid of a phrase of the code -> a catalog line that lacks it
+    review: dict[str, tuple[int, int]] = {}  # language -> (reviewed, draft) texts
     budget = Budget(MAX_CATALOG_BYTES, "the catalogs")
     for lang in languages:
         path = catalog_path(locales, lang.code)
@@ -36,6 +38,7 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
             continue
         translations[lang.code] = texts
         if lang.code != SOURCE_LANGUAGE:
+            review[lang.code] = reviewed(path, texts, lines, [msgid for msgid, _ in needed] + list(phrases.ALL))
             untranslated = [msgid for msgid, _ in needed if not texts.get(msgid)] + [msgid for msgid in phrases.ALL if not texts.get(msgid)]
             for msgid in untranslated:
                 absent.setdefault(msgid, []).append(lang.code)
@@ -58,7 +61,30 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
                 what = f"the name \"{short(written)}\"" if context else f"the translation of \"{short(msgid)}\""
                 ctx.source.problems.append(Problem(Where(shown, lines[msgid]), (), f"{what} {problem}"))
     missing_translations(ctx, missing, where, needed, fallback(languages))
-    return Catalogs(translations, {msgid: tuple(codes) for msgid, codes in absent.items()})
+    return Catalogs(translations, {msgid: tuple(codes) for msgid, codes in absent.items()}, review)
+
+
+def reviewed(path: Path, texts: dict[str, str], lines: dict[str, int], needed: list[str]) -> tuple[int, int]:
+    """Count the needed texts a catalog translates as reviewed and as drafts (flagged fuzzy)."""
+    drafted = drafts(path.read_text(encoding="utf-8"), lines)
+    translated = [msgid for msgid in dict.fromkeys(needed) if texts.get(msgid)]
+    return sum(1 for msgid in translated if msgid not in drafted), sum(1 for msgid in translated if msgid in drafted)
+
+
+def drafts(text: str, lines: dict[str, int]) -> set[str]:
+    """Return the msgids whose entry is flagged fuzzy: a `#,` line in the comments above its msgid line."""
+    rows = text.splitlines()
+    found = set()
+    # The reader keeps each entry's line but not its flags; the lines above a msgid, up to the previous
+    # entry's msgstr, are its comments and msgctxt. Read twice, a catalog costs a millisecond, not a parse.
+    for msgid, line in lines.items():
+        index = line - 2  # the line above the msgid, counted from 0
+        while 0 <= index < len(rows) and rows[index].startswith(("#", "msgctxt", '"')) and not rows[index].startswith("#~"):
+            if rows[index].startswith("#,") and "fuzzy" in rows[index][2:].replace(" ", "").split(","):
+                found.add(msgid)
+                break
+            index -= 1
+    return found
 
 
 def fallback(languages: tuple[Language, ...]) -> bool:
