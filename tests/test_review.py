@@ -321,7 +321,9 @@ def test_the_html_sheet_has_the_sentences_as_heard_right_to_left_with_their_audi
              f'<audio controls preload="none" src="audio/recorded/ar/{recording.name}"></audio></li>')
     assert heard in page
     assert (out / "audio" / "recorded" / "ar" / recording.name).read_bytes() == b"ID3 a recording"
-    assert f'<dd lang="ar" dir="rtl">[ar] {P.NUMBER}</dd>' in page
+    # Under the row number of the spreadsheet, where the verdict is written.
+    row = int(rows(out / "review-ar.csv")[P.NUMBER]["row"])
+    assert page.index(f">Row {row}<") < page.index(f'<dd lang="ar" dir="rtl">[ar] {P.NUMBER}</dd>') < page.index(f">Row {row + 1}<")
     assert "<dd>(none: the name is said as written)</dd>" in page
 
 
