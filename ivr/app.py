@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .core import settings
 from .eventlog import admin, extension as eventlog
-from .tools import simulator, websim
+from .tools import simulator, studio, websim
 from .voice import live, status, views
 from .voice.answers import CachedAnswers
 from .voice.signatures import Refusals
@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     eventlog.init_app(app)
     websim.check_settings(app)
-    for blueprint in (views.bp, status.bp, admin.bp, websim.bp):
+    for blueprint in (views.bp, status.bp, admin.bp, websim.bp, studio.bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/prompts/<path:name>", "prompt", views.serve_prompt)
 
