@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     eventlog.init_app(app)
     websim.check_settings(app)
-    for blueprint in (views.bp, status.bp, admin.bp, websim.bp, studio.bp):
+    for blueprint in (views.bp, status.bp, admin.bp, websim.bp, studio.bp, studio.phone):
         app.register_blueprint(blueprint)
     app.add_url_rule("/prompts/<path:name>", "prompt", views.serve_prompt)
 

@@ -1,15 +1,17 @@
 """The recording studio: a language no voice speaks recorded in the browser, from nothing to offered, and every refusal."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
 import threading
 import time
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -25,7 +27,7 @@ from ivr.core import phrases as P
 from ivr.audio.recordings import (CLIPPED, EMPTY, MAX_SECONDS, MAX_UPLOAD_BYTES, NOT_AUDIO, SILENT, TOO_LARGE, TOO_LONG,
                                   Recordings, heard)
 from ivr.loading.config import check
-from ivr.tools.simulator import FlaskTransport, Simulator
+from ivr.tools.simulator import Event, FlaskTransport, Simulator
 from ivr.tools.studio import ALREADY_HEARD, FORGED, NEEDS_PASSWORD, NOT_NEEDED, NOT_RECORDED_HERE, TOKEN_HEADER
 
 from .conftest import TOKEN
@@ -417,3 +419,170 @@ def test_a_file_chosen_instead_is_kept_and_a_refusal_is_shown_on_the_page(microp
     row.get_by_role("button", name="Keep").click()
     expect(row.locator(".status")).to_have_text("Kept: callers will hear this recording.")
     assert (prompts / "recorded" / "so" / f"{prompt_name('so', SAID[0])}.wav").exists()
+
+
+# -- by phone: the recording line -----------------------------------------------------------
+
+PIN = "424242"
+
+
+class Takes(BaseHTTPRequestHandler):
+    """Twilio's recordings, as a local server: /<name>.wav answers the WAV of that name; /moved/... redirects, as Twilio does to its storage."""
+
+    files: dict[str, bytes] = {}
+    seen: list[tuple[str, str | None]] = []  # (path, Authorization header) of each request
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path.startswith("/moved/"):
+            self.send_response(302)
+            self.send_header("Location", self.path.removeprefix("/moved"))
+            self.end_headers()
+            return
+        body = self.files.get(self.path.strip("/"))
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "audio/x-wav")
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def takes(tmp_path):
+    """Serve recordings as Twilio does, on a free port; return (base URL, the files by name, the requests seen)."""
+    Takes.files, Takes.seen = {}, []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Takes)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    Takes.files["voice.wav"] = spoken(tmp_path / "voice.wav").read_bytes()
+    Takes.files["silence.wav"] = sox(tmp_path / "silence.wav", "trim", "0", "2", rate=8000)
+    yield f"http://127.0.0.1:{httpd.server_port}", Takes.files, Takes.seen
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def line(tmp_path, takes):
+    """Return (app, prompts, base URL of the recordings): the small configuration with the recording line open."""
+    config, prompts = tmp_path / "config", tmp_path / "prompts"
+    configure(config)
+    prompts.mkdir()
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONFIG": str(config), "IVR_PROMPTS": str(prompts),
+                      "IVR_ADMIN_PASSWORD": PASSWORD, "IVR_RELOAD_INTERVAL": 0.01, "TESTING": True,
+                      "IVR_RECORDING_PIN": PIN, "IVR_RECORDINGS_FROM": takes[0] + "/"})
+    return app, prompts, takes[0]
+
+
+class RecordingPhone(Simulator):
+    """The simulator, calling the recording line (/record) and answering each <Record> with the next of takes.
+
+    A take is a recording's URL (the caller pressed # after speaking), "*" (skipped) or "" (nothing said).
+    """
+
+    def __init__(self, app, takes: list[str], **kwargs):
+        super().__init__(FlaskTransport(app), TOKEN, "http://localhost", **kwargs)
+        self.takes = iter(takes)
+
+    def start(self, outcomes, note):
+        self.requests_made = 0
+        return self.follow(self.base_url + "/record", {}, "CA" + "7" * 32, 0, outcomes, note)
+
+    def run(self, verbs, url, sid, requests, outcomes, note):
+        record = next((i for i, verb in enumerate(verbs) if verb.tag == "Record"), None)
+        if record is None:
+            return super().run(verbs, url, sid, requests, outcomes, note)
+        super().run(verbs[:record], url, sid, requests, outcomes, note)  # what is said before the tone
+        take = next(self.takes, None)
+        if take is None:
+            return None, "the caller hung up"
+        note(Event("record", take))
+        if take == "":
+            return super().run(verbs[record + 1:], url, sid, requests, outcomes, note)  # Twilio goes on after <Record>
+        params = {"Digits": "*"} if take == "*" else {"RecordingUrl": take, "RecordingDuration": "2", "Digits": "#"}
+        return self.follow(urljoin(url, verbs[record].get("action")), params, sid, requests, outcomes, note)
+
+
+def test_a_volunteer_records_every_text_by_phone_and_the_language_is_offered(line, takes):
+    app, prompts, base = line
+    _, _, seen = takes
+    voice = f"{base}/2010-04-01/Accounts/AC{'0' * 32}/Recordings/RE1"
+    takes[1][voice.removeprefix(base + "/") + ".wav"] = takes[1]["voice.wav"]
+    moved = f"{base}/moved/voice"  # answered with a redirect, as Twilio sends a recording's URL on to its storage
+    # Text 1 kept, then recorded again (2); text 2 silent, then kept; text 3 skipped; text 4 nothing said,
+    # then kept; texts 5 and 6; then text 3, the one skipped.
+    recorded = [voice, voice, f"{base}/silence", voice, "*", "", moved, voice, voice, voice]
+    call = RecordingPhone(app, recorded).call([PIN, "1", "2"] + ["-"] * 10)
+    said = [e.text for e in call.events if e.kind == "say"]
+    assert said[:3] == ["This is the hotline's recording line. Enter the PIN, then press hash.",
+                        "To record Somali, 6 texts still to record, press 1.",
+                        f"Text 1 of 6. In English: {P.LANGUAGE_CHOICE.format(language='Soomaali', key='2')}"]
+    assert "Nothing was heard. Speak a little closer to the phone. Let's try again." in said
+    assert said.count(said[2]) == 2  # text 1 again, after 2
+    assert "Skipped." in said and "Nothing was recorded." in said
+    assert "That was the last text. Back to the first one still to record." in said
+    assert said[-1] == "Every text of Somali has audio now. The hotline offers it to callers within a few seconds. Goodbye."
+    assert said.count("Kept. To record it again, press 2.") == 7
+    assert call.ended == "hangup"
+    index = Recordings(prompts).index("so")
+    assert {entry["text"] for entry in index.values()} == set(SAID) and {entry["by"] for entry in index.values()} == {"phone"}
+    # Twilio is asked with the account's credentials; its storage, after the redirect, without them.
+    auth = "Basic " + base64.b64encode(f"AC{'0' * 32}:{TOKEN}".encode()).decode()
+    assert (f"/{voice.removeprefix(base + '/')}.wav", auth) in seen
+    assert ("/moved/voice.wav", auth) in seen and ("/voice.wav", None) in seen
+    assert settle(app)["not_offered"] == {}
+    assert_plays_the_recordings(app, prompts)
+
+
+def test_the_recording_line_is_closed_without_a_pin_and_refuses_what_twilio_did_not_sign(line, tmp_path):
+    app, _, _ = line
+    assert app.test_client().post("/record").status_code == 403
+    assert app.test_client().post("/record/so", data={"CallSid": "CA1"}).status_code == 403
+    configure(tmp_path / "closed")
+    closed = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONFIG": str(tmp_path / "closed"), "IVR_PROMPTS": str(tmp_path / "p"),
+                         "IVR_RECORDING_PIN": ""})
+    call = RecordingPhone(closed, []).call([])
+    assert call.ended == "error: the hotline answered HTTP 404"
+    # The hotline's own documents never lead there.
+    public = Simulator(FlaskTransport(app), TOKEN, "http://localhost").call(["1", "9", "0", "*", "-", "-", "-"])
+    assert not any("/record" in (e.url or "") or "/record" in e.text for e in public.events)
+
+
+def test_three_wrong_pins_end_the_call_and_a_call_past_the_pin_needs_its_pass(line):
+    app, _, _ = line
+    call = RecordingPhone(app, []).call(["111111", "222222", "333333"])
+    said = [e.text for e in call.events if e.kind == "say"]
+    assert said[1:] == ["That PIN is not right. Enter the PIN, then press hash.",
+                        "That PIN is not right. Enter the PIN, then press hash.", "That PIN is not right. Goodbye."]
+    assert call.ended == "hangup"
+    # A phone put down without hanging up: the line ends the call after three empty recordings.
+    call = RecordingPhone(app, ["", "", ""]).call([PIN, "1"])
+    assert [e.text for e in call.events if e.kind == "say"][-1] == "Nothing was recorded 3 times in a row. Goodbye."
+    # No language chosen: goodbye, no endless menu.
+    call = RecordingPhone(app, []).call([PIN, "-"])
+    assert [e.text for e in call.events if e.kind == "say"][-1] == "No choice was made. Goodbye."
+    # A text's URL without this call's pass (here a made-up one) is refused, though Twilio signed the request.
+    phone = RecordingPhone(app, [])
+    status, _ = phone.request("http://localhost/record/so?p=" + "0" * 32, "CA" + "7" * 32, {})
+    assert status == 403
+
+
+def test_a_recording_from_elsewhere_than_twilio_is_not_fetched(line, takes):
+    app, prompts, base = line
+    elsewhere = "http://127.0.0.2:9/2010-04-01/Accounts/AC0/Recordings/RE1"
+    pretending = base + "@127.0.0.2:9/voice"  # a user name that looks like the allowed host
+    call = RecordingPhone(app, [elsewhere, pretending]).call([PIN, "1"])
+    said = [e.text for e in call.events if e.kind == "say"]
+    assert said.count("The recording could not be fetched from the telephone service. Let's try again.") == 2
+    assert not (prompts / "recorded").exists() or not list((prompts / "recorded").rglob("*.wav"))
+    assert takes[2] == []
+
+
+@pytest.mark.parametrize("value", ["12345", "12345a", "１２３４５６"])
+def test_a_pin_too_short_or_not_of_digits_stops_the_server(value):
+    from ivr.core import settings
+
+    with pytest.raises(RuntimeError, match=re.escape(f"IVR_RECORDING_PIN must be 6 or more digits, not {value!r}")):
+        settings.read({"IVR_RECORDING_PIN": value})

@@ -1,6 +1,7 @@
 """Recordings made by people: what still needs one, received audio checked and made telephone-ready, and the texts each was recorded for."""
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import os
@@ -8,10 +9,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..core.actions import OUTCOMES, Ask, Go, Position, Say
 from ..core.explore import walk
@@ -41,6 +46,9 @@ CLIPPED = ("The recording is too loud: the sound is distorted (clipped). Move a 
 TOO_LONG = "The recording is {seconds:.0f} seconds long; the most is {limit} seconds. Record only the sentence shown."
 TOO_LARGE = f"The file is too large: the most is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. One sentence is far smaller: choose another file."
 NO_SOX = "The server cannot check recordings: sox is not installed (Debian: apt-get install sox)."
+NOT_FETCHED = "The recording made on the phone could not be fetched from the telephone service."
+FETCH_TRIES = 3  # Twilio may need a moment after the caller's key before the recording can be fetched
+FETCH_TIMEOUT = 4  # seconds a try; Twilio waits 15 s for the webhook that fetches it
 
 # The first bytes of each kind of file sox reads here; anything else (WebM/Opus from a browser, a text, a
 # picture) is refused before sox is asked. sox reads by kind, not by the name a browser gives.
@@ -49,7 +57,11 @@ SIGNATURES = ((re.compile(rb"RIFF....WAVE", re.S), "wav"), (re.compile(rb"OggS")
 
 
 class Refused(ValueError):
-    """A recording that cannot be kept; its message says why, in words for the volunteer."""
+    """A recording that cannot be kept; its message says why, in words for the volunteer, and its reason in one word."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason  # empty, not-audio, silent, clipped, too-long, too-large, not-fetched
 
 
 # -- what needs a recording -------------------------------------------------------
@@ -151,17 +163,17 @@ def measure(file: Path, kind: str) -> Sound:
     """Measure a sound file with sox's stats; Refused if sox cannot read it or it holds no sound."""
     sox = shutil.which("sox")
     if sox is None:
-        raise Refused(NO_SOX)
+        raise Refused(NO_SOX, "no-sox")
     result = subprocess.run([sox, "-t", kind, str(file), "-n", "stats"], capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
-        raise Refused(NOT_AUDIO)
+        raise Refused(NOT_AUDIO, "not-audio")
     figures = {}
     for line in result.stderr.splitlines():
         found = re.match(r"(Pk lev dB|Pk count|Length s)\s+(\S+)", line)
         if found:
             figures[found[1]] = found[2]
     if "Length s" not in figures:
-        raise Refused(EMPTY)  # a valid file without a single sample: sox says "no audio"
+        raise Refused(EMPTY, "empty")  # a valid file without a single sample: sox says "no audio"
     return Sound(float(figures["Length s"]), float(figures.get("Pk lev dB", "-inf")), _count(figures.get("Pk count", "0")))
 
 
@@ -174,13 +186,13 @@ def _count(text: str) -> int:
 def judge(sound: Sound) -> None:
     """Refuse a recording that is empty, too long, silent or clipped."""
     if sound.seconds <= 0:
-        raise Refused(EMPTY)
+        raise Refused(EMPTY, "empty")
     if sound.seconds > MAX_SECONDS:
-        raise Refused(TOO_LONG.format(seconds=sound.seconds, limit=MAX_SECONDS))
+        raise Refused(TOO_LONG.format(seconds=sound.seconds, limit=MAX_SECONDS), "too-long")
     if sound.peak_db < QUIET_PEAK_DB:
-        raise Refused(SILENT)
+        raise Refused(SILENT, "silent")
     if sound.peak_db >= FULL_SCALE_DB and sound.peaks >= CLIPPED_PEAKS:
-        raise Refused(CLIPPED)
+        raise Refused(CLIPPED, "clipped")
 
 
 def telephone_ready(source: Path, kind: str, out: Path, telephone: Telephone | None = None) -> None:
@@ -190,11 +202,47 @@ def telephone_ready(source: Path, kind: str, out: Path, telephone: Telephone | N
                "silence", "1", "0.05", f"{TRIM_DB}d", "reverse", "silence", "1", "0.05", f"{TRIM_DB}d", "reverse", "pad", *PADDING]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
-        raise Refused(NOT_AUDIO)
+        raise Refused(NOT_AUDIO, "not-audio")
     try:
         (telephone or Telephone()).convert(trimmed, out)
     except SynthesisError:
-        raise Refused(NOT_AUDIO) from None
+        raise Refused(NOT_AUDIO, "not-audio") from None
+
+
+# -- fetching what was recorded on the phone ---------------------------------------
+
+
+def comes_from(url: str, base: str) -> bool:
+    """Tell whether url is below base: the same scheme and host (no user name slipped in), and a path inside base's."""
+    found, allowed = urlsplit(url), urlsplit(base)
+    return (found.scheme, found.netloc) == (allowed.scheme, allowed.netloc) and found.path.startswith(allowed.path or "/")
+
+
+def fetch(url: str, base: str, auth: tuple[str, str]) -> bytes:
+    """Fetch a recording Twilio made (RecordingUrl) as WAV, only from below base; Refused if it cannot be had.
+
+    The credentials go to base's host only: Twilio answers with a redirect to its storage, which is
+    signed and must not get them (an unredirected header is not sent on).
+    """
+    if not comes_from(url, base):
+        raise Refused(NOT_FETCHED, "not-fetched")
+    request = urllib.request.Request(url + ".wav")
+    request.add_unredirected_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
+    for attempt in range(FETCH_TRIES):
+        try:
+            with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
+                data = response.read(MAX_UPLOAD_BYTES + 1)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404 and attempt + 1 < FETCH_TRIES:
+                time.sleep(1)
+                continue
+            raise Refused(NOT_FETCHED, "not-fetched") from None
+        except (OSError, ValueError):  # refused, timed out, a redirect to a scheme urllib does not follow
+            raise Refused(NOT_FETCHED, "not-fetched") from None
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise Refused(TOO_LARGE, "too-large")
+        return data
+    raise Refused(NOT_FETCHED, "not-fetched")
 
 
 # -- the recordings of a language, and what each was recorded for ---------------
@@ -226,10 +274,10 @@ class Recordings:
         recording of the same text in another format is removed, so that this one is the one played.
         """
         if not data:
-            raise Refused(EMPTY)
+            raise Refused(EMPTY, "empty")
         kind = kind_of(data)
         if kind is None:
-            raise Refused(NOT_AUDIO)
+            raise Refused(NOT_AUDIO, "not-audio")
         folder = self.folder(lang)
         folder.mkdir(parents=True, exist_ok=True)
         # Scratch files beside prompts/recorded, not in it: the running hotline watches prompts/recorded/*/*.

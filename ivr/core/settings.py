@@ -43,6 +43,12 @@ def whole(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def pin(text: str) -> str:
+    if not text.isascii() or not text.isdigit() or len(text) < 6:
+        raise ValueError(text)
+    return text
+
+
 def seconds(text: str) -> float:
     value = float(text)
     if not value >= 0:  # also NaN
@@ -80,6 +86,11 @@ SETTINGS = (
     Setting("IVR_ADMIN_PASSWORD", "", "none: no admin page", "the password of the report page at /admin and of /healthz's details (any user name)"),
     Setting("IVR_SIMULATOR", "", "closed", "'open' opens the web simulator at /simulator without a password (make run sets it)"),
     Setting("IVR_SIMULATOR_PASSWORD", "", "none", "opens the web simulator behind this password (any user name)"),
+    Setting("IVR_RECORDING_PIN", "", "none: no recording line",
+            "the PIN of the recording line (/record), where a volunteer records a language's texts by phone",
+            pin, "6 or more digits"),
+    Setting("IVR_RECORDINGS_FROM", "https://api.twilio.com/", "https://api.twilio.com/",
+            "where the recording line fetches what was recorded on the phone (Twilio); a recording anywhere else is refused"),
     Setting("WEB_CONCURRENCY", 2, "2", "gunicorn's worker processes (the Procfile reads it)", whole(1), "a whole number (1 or more)"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}

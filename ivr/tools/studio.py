@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -12,15 +14,19 @@ from pathlib import Path
 from babel import Locale
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, send_file, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..audio.prompts import AUDIO, RECORDED, PromptLibrary
-from ..audio.recordings import INDEX, MAX_SECONDS, MAX_UPLOAD_BYTES, TOO_LARGE, Line, Progress, Recordings, Refused, heard, progress
+from ..audio.recordings import INDEX, MAX_SECONDS, MAX_UPLOAD_BYTES, TOO_LARGE, Line, Progress, Recordings, Refused, fetch, heard, progress
+from ..core.languages import KNOWN, Language
 from ..core.model import Hotline
 from ..eventlog import admin
 from ..loading.config import check
 from ..voice.live import config_files, stamp, watched
+from ..voice.signatures import require_twilio_signature
 
+log = logging.getLogger(__name__)
 bp = Blueprint("studio", __name__, url_prefix="/studio", static_folder="studio/static", template_folder="studio/templates")
 
 BY = "studio"  # who made a recording, as the index says: never a person's name
@@ -118,14 +124,20 @@ class Configured:
         return progress(self.lines[code], code, library())
 
 
-def configured() -> Configured:
-    """Return the configuration on disk, offered languages or not, checked once per change; 503 if it is invalid."""
+def on_disk() -> Configured:
+    """Return the configuration on disk, offered languages or not, checked once per change (its hotline None if invalid)."""
     folder = Path(current_app.config["IVR_CONFIG"])
     files = stamp(config_files(folder, watched(folder, Path(current_app.config["IVR_PROMPTS"]))))
     kept = current_app.extensions.get("ivr.studio")
     if kept is None or kept.files != files:
         kept = Configured(files, check(folder, offer=False)[0])
         current_app.extensions["ivr.studio"] = kept  # one configuration at a time: the newest
+    return kept
+
+
+def configured() -> Configured:
+    """Return the configuration on disk; 503 if it is invalid."""
+    kept = on_disk()
     if kept.hotline is None:
         abort(refuse(INVALID, 503) if request.method == "POST" else Response(INVALID + "\n", status=503, mimetype="text/plain"))
     return kept
@@ -185,7 +197,9 @@ def page(code: str):
     """Show every text of a language that still needs a recording, in the order a caller meets them."""
     config, lang = language(code)
     done = config.progress(code)
-    return render_template("studio.html", lang=lang, done=done, offered=offered(code), dir=direction(code),
+    # Numbered in the order of every text, so that the numbers stay as texts are recorded (the recording line says them).
+    numbers = {line.name: number for number, line in enumerate(done.lines, 1)}
+    return render_template("studio.html", lang=lang, done=done, numbers=numbers, offered=offered(code), dir=direction(code),
                            out_of_date=recordings().out_of_date(code, done.lines), token=page_token(),
                            max_seconds=MAX_SECONDS, token_header=TOKEN_HEADER)
 
@@ -237,3 +251,209 @@ def keep(code: str):
     except Refused as exc:
         return refuse(str(exc), 400)
     return jsonify(figures(code, config.progress(code)) | {"kept": name, "url": url_for("studio.audio", code=code, name=f"{name}.wav")})
+
+
+# -- the recording line: the same, by phone -----------------------------------------------
+
+phone = Blueprint("phone", __name__, url_prefix="/record")
+
+ENGLISH = KNOWN["en"]  # the line speaks English: no voice speaks the languages it records
+PIN_TRIES = 3  # wrong PINs a call may enter before it is ended
+QUIET_TRIES = 3  # recordings in a row with nothing in them before the line hangs up (a phone put down, not hung up)
+AFTER_KEEP = 3  # seconds to press 2 (record again) after "kept", before the next text
+SAID_ON_THE_PHONE = {  # why a recording was refused, in words for the phone
+    "empty": "Nothing was recorded.",
+    "silent": "Nothing was heard. Speak a little closer to the phone.",
+    "clipped": "It was too loud, and sounds distorted. Hold the phone a little further away.",
+    "too-long": f"It was longer than {MAX_SECONDS} seconds.",
+    "not-audio": "The recording could not be read.",
+    "too-large": "The recording could not be read.",
+    "not-fetched": "The recording could not be fetched from the telephone service.",
+    "no-sox": "The server cannot check recordings. Please tell the administrator.",
+}
+
+
+@phone.before_request
+def line_open():
+    """Answer 404 unless the line has a PIN; refuse (403) what Twilio did not sign; check a call's pass past the PIN."""
+    if not current_app.config["IVR_RECORDING_PIN"]:
+        abort(404)
+    require_twilio_signature()
+    if request.endpoint not in ("phone.answer", "phone.pin") and not hmac.compare_digest(request.args.get("p", ""), call_pass()):
+        abort(403)
+    return None
+
+
+def call_pass() -> str:
+    """Return the proof, carried in this call's URLs, that its caller gave the PIN (Twilio signs the URLs it requests)."""
+    key = hashlib.sha256(b"ivr-recording-line\0" + current_app.config["TWILIO_AUTH_TOKEN"].encode() + b"\0"
+                         + current_app.config["IVR_RECORDING_PIN"].encode()).digest()
+    return hmac.new(key, g.params.get("CallSid", "").encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def say(parent, text: str) -> None:
+    parent.say(text, language=ENGLISH.say_language, voice=ENGLISH.voice)
+
+
+def twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def goodbye(text: str) -> Response:
+    response = VoiceResponse()
+    say(response, text + " Goodbye.")
+    response.hangup()
+    return twiml(response)
+
+
+def moving_on(text: str, code: str, **where: str) -> Response:
+    """Say text, then go to a text of the language (at: that one; after: the one after it)."""
+    response = VoiceResponse()
+    if text:
+        say(response, text)
+    response.redirect(url_for("phone.text", code=code, p=call_pass(), **where), method="POST")
+    return twiml(response)
+
+
+def english_name(code: str) -> str:
+    return Locale.parse(code).get_display_name("en")
+
+
+@phone.post("")
+def answer():
+    """Ask a new call for the PIN."""
+    return ask_pin(0, "This is the hotline's recording line.")
+
+
+def ask_pin(tries: int, first: str) -> Response:
+    response = VoiceResponse()
+    gather = response.gather(action=url_for("phone.pin", n=tries), method="POST", finish_on_key="#", timeout=10)
+    say(gather, f"{first} Enter the PIN, then press hash.")
+    say(response, "No PIN was entered. Goodbye.")
+    response.hangup()
+    return twiml(response)
+
+
+@phone.post("/pin")
+def pin():
+    """Let in a call that gives the PIN; end it after PIN_TRIES wrong ones."""
+    if hmac.compare_digest(g.params.get("Digits", "").encode(), current_app.config["IVR_RECORDING_PIN"].encode()):
+        return languages()
+    log.warning("recording line: a wrong PIN was entered")  # the caller's number is never logged
+    tries = request.args.get("n", "0")
+    tries = int(tries) + 1 if tries.isascii() and tries.isdigit() else PIN_TRIES
+    if tries >= PIN_TRIES:
+        return goodbye("That PIN is not right.")
+    return ask_pin(tries, "That PIN is not right.")
+
+
+def needing(config: Configured) -> list:
+    return [(lang, done) for lang in voiceless(config.hotline) if (done := config.progress(lang.code)).needed]
+
+
+def languages() -> Response:
+    """Offer each language that still needs recordings, one key each."""
+    config = on_disk()
+    if config.hotline is None:
+        return goodbye("The configuration has problems, so the line cannot tell which texts are said. Please tell the administrator.")
+    choices = needing(config)[:9]
+    if not choices:
+        return goodbye("Every language has audio for every text it says.")
+    response = VoiceResponse()
+    gather = response.gather(action=url_for("phone.chosen", p=call_pass()), method="POST", num_digits=1, timeout=8)
+    for key, (lang, done) in enumerate(choices, 1):
+        say(gather, f"To record {english_name(lang.code)}, {len(done.needed)} texts still to record, press {key}.")
+    say(response, "No choice was made. Goodbye.")
+    response.hangup()
+    return twiml(response)
+
+
+@phone.post("/language")
+def chosen():
+    """Go to the first text still to record in the language chosen; offer the choice again otherwise."""
+    config = on_disk()
+    choices = needing(config) if config.hotline is not None else []
+    digits = g.params.get("Digits", "")
+    if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= min(len(choices), 9):
+        return moving_on("", choices[int(digits) - 1][0].code)
+    return languages()
+
+
+def line_of(code: str) -> tuple[Configured, Language, Progress] | None:
+    """Return the configuration, the language and how far it is, for a code the line records; None otherwise."""
+    config = on_disk()
+    if config.hotline is None:
+        return None
+    lang = next((lang for lang in voiceless(config.hotline) if lang.code == code), None)
+    return (config, lang, config.progress(code)) if lang is not None else None
+
+
+@phone.post("/<code>")
+def text(code: str):
+    """Read the English of the next text still to record (from ?at= on, or after ?after=), and record it."""
+    found = line_of(code)
+    if found is None:
+        return goodbye("This language is not recorded here.")
+    _, lang, done = found
+    quiet = request.args.get("q", "0")
+    quiet = int(quiet) if quiet.isascii() and quiet.isdigit() else 0
+    if quiet >= QUIET_TRIES:
+        return goodbye(f"Nothing was recorded {QUIET_TRIES} times in a row.")
+    names = [line.name for line in done.lines]
+    at, after = request.args.get("at"), request.args.get("after")
+    if at in names:  # this one again, recorded or not
+        line = done.lines[names.index(at)]
+    else:
+        first = names.index(after) + 1 if after in names else 0
+        line = next((line for line in done.lines[first:] if line in done.needed), None)
+    if line is None:
+        if done.needed:  # the ones skipped: from the beginning again
+            return moving_on("That was the last text. Back to the first one still to record.", code)
+        return goodbye(f"Every text of {english_name(code)} has audio now. The hotline offers it to callers within a few seconds.")
+    response = VoiceResponse()
+    say(response, f"Text {names.index(line.name) + 1} of {len(names)}. In English: {line.english}")
+    say(response, f"After the tone, say it in {english_name(code)} as the studio page shows it, then press hash. To skip it, press star.")
+    response.record(action=url_for("phone.take", code=code, name=line.name, p=call_pass()), method="POST",
+                    max_length=MAX_SECONDS, finish_on_key="#*", play_beep=True, timeout=5, trim="trim-silence")
+    # Twilio goes on here when nothing was recorded.
+    say(response, "Nothing was recorded.")
+    response.redirect(url_for("phone.text", code=code, at=line.name, q=quiet + 1, p=call_pass()), method="POST")
+    return twiml(response)
+
+
+@phone.post("/<code>/<name>")
+def take(code: str, name: str):
+    """Fetch what was recorded on the phone, check it and keep it as the studio does; say why not where it cannot be kept."""
+    digits = g.params.get("Digits", "")
+    if digits == "hangup":
+        return twiml(VoiceResponse())  # cut off mid-sentence: nothing to keep, nobody to tell
+    if digits == "*":
+        return moving_on("Skipped.", code, after=name)
+    found = line_of(code)
+    done = found[2] if found else None
+    line = next((line for line in done.lines if line.name == name), None) if done else None
+    if line is None:
+        return moving_on("This text is not said any more.", code)
+    if line in done.recorded and offered(code):
+        return moving_on("This text already has a recording, which callers may have heard: it is kept.", code, after=name)
+    auth = (g.params.get("AccountSid", ""), current_app.config["TWILIO_AUTH_TOKEN"])
+    try:
+        data = fetch(g.params.get("RecordingUrl", ""), current_app.config["IVR_RECORDINGS_FROM"], auth)
+        recordings().store(code, line.text, data, "phone")
+    except Refused as exc:
+        log.warning("recording line: a recording of %s was refused: %s", code, exc.reason)
+        return moving_on(SAID_ON_THE_PHONE.get(exc.reason, "The recording could not be kept.") + " Let's try again.", code, at=name)
+    response = VoiceResponse()
+    gather = response.gather(action=url_for("phone.again", code=code, name=name, p=call_pass()), method="POST",
+                             num_digits=1, timeout=AFTER_KEEP)
+    say(gather, "Kept. To record it again, press 2.")
+    response.redirect(url_for("phone.text", code=code, after=name, p=call_pass()), method="POST")
+    return twiml(response)
+
+
+@phone.post("/<code>/<name>/again")
+def again(code: str, name: str):
+    """Record the text just kept again (2), or go on to the next."""
+    if g.params.get("Digits") == "2":
+        return moving_on("", code, at=name)
+    return moving_on("", code, after=name)
