@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sim = commands.add_parser("simulate", help="place a simulated call, as Twilio would")
     sim.add_argument("--url", help="a running hotline (default: the app, in this process)")
-    sim.add_argument("--keys", nargs="*", metavar="KEY", help="keys to press in turn; '-' stays silent, 'say:WORDS' answers by voice, 'hangup' ends the call; after the last key the caller stays silent (default: ask)")
+    sim.add_argument("--keys", nargs="*", metavar="KEY", help="keys to press in turn; '-' stays silent, 'say:WORDS' answers by voice ('mumble:WORDS': the recogniser unsure), 'hangup' ends the call; after the last key the caller stays silent (default: ask)")
     sim.add_argument("--dial-outcome", nargs="+", action="extend", default=[], choices=OUTCOMES, metavar="OUTCOME",
                      help=f"what each transfer does in turn: {', '.join(OUTCOMES)} (default: completed)")
     sim.add_argument("--from", dest="caller", default="+31612345678", help="the caller's number (never stored)")
@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     timing.add_argument("--all", action="store_true", help="also each organisation's description and the 112 instruction, in every language")
     timing.add_argument("--json", action="store_true", help="write JSON (every figure in seconds) instead of tables")
 
+    und = commands.add_parser("understand", help="what a spoken answer is taken to mean at a menu, and why")
+    und.add_argument("words", help="what the caller said, as the recogniser wrote it")
+    und.add_argument("--lang", required=True, help="the caller's language")
+    und.add_argument("--menu", help="the menu it was said at (default: the start menu)")
+    und.add_argument("--corpus", action="store_true", help="instead: judge every utterance of tests/speech/ (the words are ignored)")
+
     args = parser.parse_args(argv)
     folder = Path(args.config or settings.value("IVR_CONFIG"))
     prompts = Path(args.prompts or settings.value("IVR_PROMPTS"))
@@ -93,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_graph(args, folder, prompts)
         if args.command == "timing":
             return run_timing(args, folder, prompts)
+        if args.command == "understand":
+            return run_understand(args, folder)
         if args.command == "report":
             from .eventlog.extension import events_url
             from .eventlog.report import run_report
@@ -135,6 +143,39 @@ def run_check(folder: Path, prompts: Path, details: bool = False) -> int:
     print(f"configuration is valid: {_count(len(hotline.languages), 'language')} ({langs}), "
           f"{_count(len(hotline.organisations), 'organisation')}, {_count(len(hotline.menus), 'menu')}"
           + (f", {_count(len(problems), 'warning')}" if problems else ""))
+    return 0
+
+
+def run_understand(args, folder: Path) -> int:
+    from .loading.config import check
+
+    hotline, problems = check(folder)
+    if hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("ivr understand: the configuration is invalid (see above)", file=sys.stderr)
+        return 1
+    if args.corpus:
+        from .tools.corpus import judge, read, report
+
+        scores = judge(hotline, read())
+        print("\n".join(report(scores)))
+        return 1 if any(s.misrouted for s in scores.values()) else 0
+    lang, menu = hotline.language(args.lang), args.menu or hotline.settings.start_menu
+    if lang is None or not lang.speech:
+        print(f"ivr understand: '{args.lang}' is not an offered language with speech recognition", file=sys.stderr)
+        return 2
+    if menu not in hotline.menus:
+        print(f"ivr understand: no menu '{menu}' (menus: {', '.join(hotline.menus)})", file=sys.stderr)
+        return 2
+    from .core.flow import CallFlow
+
+    seen = CallFlow(hotline).speech.understand(lang.code, menu, args.words)
+    print(f"heard:    {' '.join(seen.heard)}")
+    print(f"counted:  {' '.join(seen.counted) or '(nothing: every word is a filler)'}")
+    for key, phrase, score in seen.matches:
+        print(f"matched:  key {key}  \"{phrase}\"  ({score} word{'s' if score != 1 else ''})")
+    print(f"decision: {'key ' + seen.key if seen.key else 'none: the caller is asked again'} ({seen.reason})")
     return 0
 
 
@@ -381,7 +422,7 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
             answer = input("press a key (0-9 * #), Enter to stay silent, say:WORDS to speak, q to hang up: ").strip()
         except EOFError:
             return None
-        if answer.startswith("say:"):
+        if answer.startswith(("say:", "mumble:")):
             return answer
         return None if answer.lower() == "q" else answer[:1]
 

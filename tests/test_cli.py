@@ -72,7 +72,7 @@ def test_simulate_a_running_hotline_needs_its_token(capsys, monkeypatch, tmp_pat
 def test_translations_status_counts_fuzzy(capsys):
     assert main(["translations", "status"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["language", "translated", "fuzzy", "missing"]
+    assert lines[0].split() == ["language", "reviewed", "draft", "missing"]
     rows = {line.split()[0]: [int(n) for n in line.split()[1:]] for line in lines[1:]}
     total = rows["en"][0]
     assert total > 70 and rows["en"] == [total, 0, 0]

@@ -89,6 +89,7 @@ def test_healthz_details_need_the_administrators_password(app, client, monkeypat
     body = client.get("/healthz", auth=("any", "admin-secret")).get_json()
     assert len(body.pop("version")) == 12
     assert isinstance(body.pop("refused_signatures"), int)
+    assert set(body.pop("translations")) == {"nl", "ar", "tr", "pl", "uk", "ru", "fr", "es", "fa", "ti", "so"}
     assert set(body.pop("not_offered")) == {"so", "ti"}
     assert body == {"status": "ok", "languages": ["nl", "en", "ar", "tr", "pl", "uk", "ru", "fr", "es", "fa"],
                     "organisations": 11, "menus": 3, "error": None}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 # What Twilio reports of a transfer (DialCallStatus).
 OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
-POSITION_KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled")
+POSITION_KINDS = ("languages", "menu", "org", "transfer", "dialled", "failed", "emergency", "emergency_dialled", "confirm")
 PART_LENGTH = 64  # the longest part of a position's path: a menu's or an organisation's id (checked by the schema)
 
 
@@ -37,7 +37,7 @@ class Position:
             return None
         lang, kind, rest = ("" if parts[0] == "-" else parts[0]), parts[1], parts[2:]
         org, page = "", 0
-        if kind in ("org", "transfer", "dialled", "failed"):
+        if kind in ("org", "transfer", "dialled", "failed", "confirm"):
             if not rest:
                 return None
             org, rest = rest[0], rest[1:]

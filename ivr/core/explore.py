@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .actions import OUTCOMES, Action, Ask, Go, Position, Say, Transfer
 from .model import Hotline
-from .flow import CallFlow
+from .flow import CONFIRMING, CallFlow
 from .step import KEYPAD, Step
 
 
@@ -97,6 +97,10 @@ def _walk(caller: CallFlow, found: Walk, langs: set[str] | None, failures: list[
             seen.add(at)
             if isinstance(action, Ask):
                 todo.extend(caller.respond(at, Step(digits=key)) for key in KEYPAD)
+                if action.speech and at.kind == "menu":
+                    # A spoken answer not sure enough is confirmed: each option's confirmation is a position too.
+                    options = caller.hotline.menus[at.trail[-1]].options
+                    todo.extend(caller.answer(at, CONFIRMING + option.key) for option in options)
             elif isinstance(action, Go):
                 todo.append(caller.respond(at))
             else:

@@ -21,6 +21,8 @@ SUCCESS = ("completed",)
 CONNECT_PAUSE = 1  # seconds after an organisation's description before the transfer starts
 INFO_PAUSE = 3  # seconds after an address is spelled before the menu comes back
 LANGUAGE_MENU = Position("languages")
+CONFIRMING = "?"  # a spoken answer heard but not sure: "?3" names key 3, to be confirmed before it counts
+CONFIDENT = 0.7  # the recogniser's confidence below which a spoken answer is confirmed
 # The texts a sentence being put together lacks in its language (see CallFlow.phrase); None outside one.
 _untranslated: ContextVar[list[str] | None] = ContextVar("untranslated", default=None)
 
@@ -97,8 +99,8 @@ class CallFlow:
         if not step.speech:
             return None
         if pos is None or not self.exists(pos):
-            return self.emergency.key if self.speech.emergency_heard(step.speech) else None
-        return self.understand(pos, step.speech)
+            return self.emergency.key if self.speech.emergency_heard(step.speech, pos.lang if pos else "") else None
+        return self.understand(pos, step.speech, step.confidence)
 
     def restart(self, lang: str, key: str | None) -> list[Action]:
         """Answer at a position that no longer exists: the emergency key, else the top menu of the caller's language."""
@@ -127,6 +129,10 @@ class CallFlow:
             return self.ask(pos, words)
         if pos.kind == "org":
             return self.organisation(pos)
+        if pos.kind == "confirm":
+            option = self.confirming(pos)
+            return self.ask(pos, [self.phrase(pos.lang, P.CONFIRM, label=self.text(option.label),
+                                              yes=self.key(self.keys.confirm), no=self.key(self.keys.reject))])
         if pos.kind == "transfer":
             org = self.hotline.organisations[pos.org]
             return [self.phrase(pos.lang, P.CONNECTING_AGAIN, name=self.named(org)), self.transfer(pos, org.phone)]
@@ -213,7 +219,11 @@ class CallFlow:
         return self.visit(pos.at("failed"))
 
     def answer(self, pos: Position, key: str) -> list[Action]:
-        """Act on one key pressed at pos."""
+        """Act on one key pressed at pos (or a spoken answer to confirm first, CONFIRMING and its key)."""
+        if key.startswith(CONFIRMING) and pos.kind == "menu":
+            option = next((o for o in self.hotline.menus[pos.trail[-1]].options if o.key == key[1:]), None)
+            if option is not None:
+                return self.visit(pos.at("confirm", org=option.organisation or option.menu))
         if key == self.emergency.key:
             return self.visit(self.emergency_from(pos))
         if key == self.keys.repeat:
@@ -281,6 +291,10 @@ class CallFlow:
             return out
         if pos.kind == "failed":
             return {self.keys.retry: pos.at("transfer"), self.keys.hear_again: pos.at("failed")}
+        if pos.kind == "confirm":
+            option = self.confirming(pos)
+            chosen = pos.at("menu", trail=pos.trail + (option.menu,), org="") if option.menu else pos.at("org", org=option.organisation)
+            return {self.keys.confirm: chosen, self.keys.reject: pos.at("menu", org="")}
         org = self.hotline.organisations.get(pos.org)
         if pos.kind == "org" and org and org.hours and org.hours.alternative and not self.is_open(org):
             return {self.keys.alternative: pos.at("org", org=org.hours.alternative)}
@@ -317,6 +331,8 @@ class CallFlow:
                     return False
         elif not emergency:
             return False
+        if pos.kind == "confirm":
+            return self.confirming(pos) is not None
         if pos.org:
             offered = [o.organisation for o in self.hotline.menus[trail[-1]].options if o.organisation]
             # An organisation is reached from its menu, or as the alternative of a closed one there.
@@ -326,6 +342,10 @@ class CallFlow:
             if pos.kind != "org" and self.hotline.organisations[pos.org].phone is None:
                 return False
         return True
+
+    def confirming(self, pos: Position):
+        """Return the option a confirmation is about: the one of its menu that leads to pos.org (None if none does)."""
+        return next((o for o in self.hotline.menus[pos.trail[-1]].options if pos.org in (o.organisation, o.menu)), None)
 
     def likely_language(self) -> str | None:
         """Return the offered language the caller's country code suggests, if any."""
@@ -362,11 +382,23 @@ class CallFlow:
 
     # -- speech --------------------------------------------------------------
 
-    def understand(self, pos: Position, speech: str) -> str | None:
-        """Return the key a spoken answer names at pos: the emergency number anywhere, an option on a menu."""
+    def understand(self, pos: Position, speech: str, confidence: float | None = None) -> str | None:
+        """Return the key a spoken answer names at pos: the emergency anywhere, yes or no to a confirmation, an option on a menu.
+
+        An option heard with another one matching too, or with the recogniser unsure, is named to be
+        confirmed first (CONFIRMING and its key); the emergency never waits for a confirmation.
+        """
+        if self.speech.emergency_heard(speech, pos.lang):
+            return self.emergency.key
+        if pos.kind == "confirm":
+            return {"yes": self.keys.confirm, "no": self.keys.reject}.get(self.speech.answer(pos.lang, speech) or "")
         if pos.kind != "menu":
-            return self.emergency.key if self.speech.emergency_heard(speech) else None
-        return self.speech.option(pos.lang, pos.trail[-1], speech)
+            return None
+        heard = self.speech.understand(pos.lang, pos.trail[-1], speech)
+        if heard.key is None or heard.key == self.emergency.key:
+            return heard.key
+        sure = not heard.rival and (confidence is None or confidence >= CONFIDENT)
+        return heard.key if sure else CONFIRMING + heard.key
 
     # -- words ---------------------------------------------------------------
 
@@ -376,7 +408,7 @@ class CallFlow:
         head = [*lead] + ([self.phrase(lang, P.DANGER_KEY, key=self.key(self.emergency.key)) for lang in langs] if danger else [])
         tail = []
         speech, hints = self.listening(pos)
-        if speech:
+        if speech and pos.kind == "menu":
             tail.append(self.phrase(pos.lang, P.SPEAK_CHOICE))
         for lang in langs:
             tail.append(self.phrase(lang, P.REPEAT, key=self.key(self.keys.repeat)))
@@ -388,8 +420,10 @@ class CallFlow:
     def listening(self, pos: Position) -> tuple[str | None, str]:
         """Return the speech language and hints where a menu also accepts a spoken answer."""
         lang = self.hotline.language(pos.lang) if pos.lang else None
-        if pos.kind != "menu" or not self.settings.speech or not lang or not lang.speech:
+        if pos.kind not in ("menu", "confirm") or not self.settings.speech or not lang or not lang.speech:
             return None, ""
+        if pos.kind == "confirm":
+            return lang.speech, ", ".join(self.speech.listed(pos.lang, P.YES_WORDS) + self.speech.listed(pos.lang, P.NO_WORDS))
         return lang.speech, self.speech.hints(pos.lang, pos.trail[-1])
 
     def transfer(self, pos: Position, phone: Phone) -> Transfer:

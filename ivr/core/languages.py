@@ -29,6 +29,9 @@ class Language:
     slow: bool = False  # speak more slowly (gTTS slow, SSML rate for <Say>)
     engine: str | None = None  # the TTS engine for prompts; None: the first that has a voice
     native: str = ""  # its name in itself, as Babel has it (tests/test_languages.py compares)
+    # The Snowball stemmer that matches its spoken answers' words (None: words as heard). Dutch takes the Porter
+    # variant: Snowball's newer one cuts ge-, so "geweld" (violence) became "wel" and "gezondheid" "zon".
+    stemmer: str | None = None
 
     @property
     def name(self) -> str:
@@ -50,26 +53,26 @@ class Language:
 KNOWN = {
     lang.code: lang
     for lang in (
-        Language("nl", "nl-NL", "Polly.Lotte", "nl-NL", "nl", "nl", (31, 32, 597), native="Nederlands"),
-        Language("en", "en-GB", "Polly.Amy", "en-GB", "en", "en-gb", (44, 1, 353, 61, 64, 234, 233, 254), native="English"),
-        Language("ar", "arb", "Polly.Zeina", "ar-EG", "ar", "ar", (212, 213, 216, 218, 20, 963, 964, 962, 961, 966, 249, 967, 970), native="العربية"),
-        Language("tr", "tr-TR", "Polly.Filiz", "tr-TR", "tr", "tr", (90,), native="Türkçe"),
-        Language("pl", "pl-PL", "Polly.Ewa", "pl-PL", "pl", "pl", (48,), native="polski"),
+        Language("nl", "nl-NL", "Polly.Lotte", "nl-NL", "nl", "nl", (31, 32, 597), native="Nederlands", stemmer="dutch_porter"),
+        Language("en", "en-GB", "Polly.Amy", "en-GB", "en", "en-gb", (44, 1, 353, 61, 64, 234, 233, 254), native="English", stemmer="english"),
+        Language("ar", "arb", "Polly.Zeina", "ar-EG", "ar", "ar", (212, 213, 216, 218, 20, 963, 964, 962, 961, 966, 249, 967, 970), native="العربية", stemmer="arabic"),
+        Language("tr", "tr-TR", "Polly.Filiz", "tr-TR", "tr", "tr", (90,), native="Türkçe", stemmer="turkish"),
+        Language("pl", "pl-PL", "Polly.Ewa", "pl-PL", "pl", "pl", (48,), native="polski", stemmer="polish"),
         Language("uk", "uk-UA", "Google.uk-UA-Standard-A", "uk-UA", "uk", "uk", (380,), native="українська"),
-        Language("ru", "ru-RU", "Polly.Tatyana", "ru-RU", "ru", "ru", (7, 375, 994, 995, 374, 996, 992), native="русский"),
-        Language("fr", "fr-FR", "Polly.Celine", "fr-FR", "fr", "fr-fr", (33, 225, 221, 237, 243, 224, 223, 226, 227, 228, 229, 509), native="français"),
-        Language("es", "es-ES", "Polly.Conchita", "es-ES", "es", "es", (34, 52, 53, 54, 56, 57, 58, 51, 593, 591, 595, 598), native="español"),
+        Language("ru", "ru-RU", "Polly.Tatyana", "ru-RU", "ru", "ru", (7, 375, 994, 995, 374, 996, 992), native="русский", stemmer="russian"),
+        Language("fr", "fr-FR", "Polly.Celine", "fr-FR", "fr", "fr-fr", (33, 225, 221, 237, 243, 224, 223, 226, 227, 228, 229, 509), native="français", stemmer="french"),
+        Language("es", "es-ES", "Polly.Conchita", "es-ES", "es", "es", (34, 52, 53, 54, 56, 57, 58, 51, 593, 591, 595, 598), native="español", stemmer="spanish"),
         # Polly's standard voices for these (Amazon's voice list; Twilio offers every one as Polly.<Name>).
-        Language("de", "de-DE", "Polly.Marlene", "de-DE", "de", "de", (49, 43, 41), native="Deutsch"),
-        Language("it", "it-IT", "Polly.Carla", "it-IT", "it", "it", (39,), native="italiano"),
-        Language("pt", "pt-PT", "Polly.Ines", "pt-PT", "pt", "pt", (351, 55, 244, 258, 238, 245, 239), native="português"),
-        Language("ro", "ro-RO", "Polly.Carmen", "ro-RO", "ro", "ro", (40, 373), native="română"),
+        Language("de", "de-DE", "Polly.Marlene", "de-DE", "de", "de", (49, 43, 41), native="Deutsch", stemmer="german"),
+        Language("it", "it-IT", "Polly.Carla", "it-IT", "it", "it", (39,), native="italiano", stemmer="italian"),
+        Language("pt", "pt-PT", "Polly.Ines", "pt-PT", "pt", "pt", (351, 55, 244, 258, 238, 245, 239), native="português", stemmer="portuguese"),
+        Language("ro", "ro-RO", "Polly.Carmen", "ro-RO", "ro", "ro", (40, 373), native="română", stemmer="romanian"),
         Language("zh", "cmn-CN", "Polly.Zhiyu", "cmn-Hans-CN", "zh-CN", "cmn", (86,), native="中文"),
-        Language("hi", "hi-IN", "Polly.Aditi", "hi-IN", "hi", "hi", (91,), native="हिन्दी"),
+        Language("hi", "hi-IN", "Polly.Aditi", "hi-IN", "hi", "hi", (91,), native="हिन्दी", stemmer="hindi"),
         # Google's standard voices, as Twilio names them (Google.<voice>).
         Language("bg", "bg-BG", "Google.bg-BG-Standard-A", "bg-BG", "bg", "bg", (359,), native="български"),
-        Language("hu", "hu-HU", "Google.hu-HU-Standard-A", "hu-HU", "hu", "hu", (36,), native="magyar"),
-        Language("fa", None, None, None, None, "fa", (98, 93, 992), native="فارسی"),
+        Language("hu", "hu-HU", "Google.hu-HU-Standard-A", "hu-HU", "hu", "hu", (36,), native="magyar", stemmer="hungarian"),
+        Language("fa", None, None, None, None, "fa", (98, 93, 992), native="فارسی", stemmer="persian"),
         Language("ti", None, None, None, None, None, (291,), native="ትግርኛ"),
         Language("so", None, None, None, None, None, (252,), native="Soomaali"),
         # No Twilio voice: offered once every prompt has audio (gTTS and espeak-ng build Amharic's).

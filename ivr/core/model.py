@@ -122,6 +122,8 @@ class Keys(Strict):
     alternative: Key = "1"  # while an organisation is closed: its alternative
     retry: Key = "1"  # after a failed transfer: try again
     hear_again: Key = "2"  # after a failed transfer: hear the number again
+    confirm: Key = "1"  # after a spoken answer we are not sure of: yes, go on
+    reject: Key = "2"  # after a spoken answer we are not sure of: no, choose again
 
 
 class Timing(Strict):

@@ -34,6 +34,16 @@ ALTERNATIVE = N_("For {name} instead, press {key}.")
 GOODBYE = N_("Thank you for calling. Goodbye.")
 FALLBACK = N_("For other help, call {name} on {number}.")
 APOLOGY = N_("Sorry, something went wrong on our side.")
+CONFIRM = N_("I understood: {label}. To go on, press {yes} or say yes. To choose again, press {no} or say no.")
+# Not said: words a caller's spoken answer is matched with. Commas separate them, as in an option's keywords.
+FILLERS = N_("help, need, please, I, me, my, you, we, want, would like, can, could, hello, yes, no, okay, thank you, "
+             "problem, question, something, someone, know, don't, call, talk, speak, person, the, a, an, to, with, and, or, "
+             "for, of, about, in, at, from, is, am, are, have, has, it, this, that, now, very")
+EMERGENCY_WORDS = N_("emergency, danger, in danger")
+YES_WORDS = N_("yes, yeah, yep, correct, right, okay, sure, go on")
+NO_WORDS = N_("no, nope, not that, wrong, again, back, other")
+# A word right after one of these does not count ("not anonymously" names no option): asked again, never the opposite.
+NEGATIONS = N_("not, don't, never, no")
 DOT = N_("dot")
 SLASH = N_("slash")
 DASH = N_("dash")

@@ -1,70 +1,164 @@
-"""Spoken answers: which option of a menu a caller's words name, in the caller's language."""
+"""Spoken answers: which option of a menu a caller's words name, in the caller's language, or none when unsure."""
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, field
 
+from . import phrases as P
 from .model import Hotline, Option
 from .texts import Catalogs
+from .wording import stem, words
+
+MARGIN = 1  # content words the best option must match beyond the next one: a tie or a near thing is asked again
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A keyword phrase (or an option's label) as its stems; the words that count are all of its stems."""
+
+    text: str
+    stems: frozenset[str]
+
+
+@dataclass
+class Understanding:
+    """What a spoken answer was taken to mean, and why: for `ivr understand` and for the flow."""
+
+    key: str | None
+    heard: list[str] = field(default_factory=list)  # the words, normalised
+    counted: list[str] = field(default_factory=list)  # their stems, fillers left out
+    matches: list[tuple[str, str, int]] = field(default_factory=list)  # (key, phrase, words matched), best first
+    reason: str = ""
+    rival: bool = False  # another option matched too, with fewer words: the answer is confirmed before it counts
 
 
 class Speech:
-    """Match what a caller said to a menu's options, by each option's keyword phrases and label."""
+    """Match what a caller said to a menu's options by whole keyword phrases, compared by their stems."""
 
     def __init__(self, hotline: Hotline):
         self.hotline = hotline
         self.catalogs: Catalogs = hotline.catalogs
         self.emergency = hotline.settings.emergency
-        self._options: dict[tuple[str, str], list] = {}
+        # Worked out once per configuration and language (the flow's copies for callers share this object).
+        self._options: dict[tuple[str, str], list[tuple[str, list[Phrase]]]] = {}
+        self._fillers: dict[str, frozenset[str]] = {}
+        self._alarms: dict[str, list[Phrase]] = {}
+        self._negations: dict[str, frozenset[str]] = {}
+        self._raw: dict[tuple[str, str], list[Phrase]] = {}
 
     def option(self, lang: str, menu: str, speech: str) -> str | None:
-        """Return the key of the option words name best: 112 is the emergency key; None if none, or a tie.
+        """Return the key of the option the words name: the emergency key for 112 or an emergency word; None when unsure."""
+        return self.understand(lang, menu, speech).key
 
-        The best option has a keyword phrase heard whole with the most words ("sexual health"
-        beats "health").
-        """
-        heard = words(speech)
-        if self.emergency_heard(heard):
-            return self.emergency.key
-        scores = [(max(score(phrase, heard) for phrase in phrases), key) for phrases, key in self.options(lang, menu)]
-        scores.sort(reverse=True)
-        best = scores[0][0] if scores else (0, 0, 0.0)
-        if best[2] >= 0.5 and (len(scores) == 1 or best > scores[1][0]):
-            return scores[0][1]
-        return None
+    def understand(self, lang: str, menu: str | None, speech: str) -> Understanding:
+        """Decide what a spoken answer names at menu (None: no menu, only the emergency counts), and say why."""
+        heard = words(lang, speech)
+        counted = self.counted(lang, self.affirmed(lang, heard))
+        out = Understanding(None, heard, sorted(counted))
+        if self.emergency_heard(speech, lang):
+            out.key, out.reason = self.emergency.key, "the emergency number or an emergency word"
+            return out
+        if menu is None:
+            out.reason = "no menu here: only the emergency counts"
+            return out
+        for key, options in self.options(lang, menu):
+            for phrase in options:
+                if phrase.stems <= counted:
+                    out.matches.append((key, phrase.text, len(phrase.stems)))
+        out.matches.sort(key=lambda m: -m[2])
+        best: dict[str, int] = {}
+        for key, _, score in out.matches:
+            best.setdefault(key, score)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        if not ranked:
+            out.reason = "no phrase of any option heard whole"
+        elif len(ranked) > 1 and ranked[0][1] - ranked[1][1] < MARGIN:
+            out.reason = f"options {ranked[0][0]} and {ranked[1][0]} both match {ranked[0][1]} words: asked again"
+        else:
+            out.key, out.rival = ranked[0][0], len(ranked) > 1
+            out.reason = f"option {out.key}: {ranked[0][1]} word{'s' if ranked[0][1] != 1 else ''} heard" + (f", the next {ranked[1][1]}" if len(ranked) > 1 else "")
+        return out
 
-    def emergency_heard(self, heard: list[str] | str) -> bool:
-        """Tell whether the emergency number was said (its digits, in words recognised as digits)."""
-        return self.emergency.number.e164 in "".join(words(heard) if isinstance(heard, str) else heard)
+    def answer(self, lang: str, speech: str) -> str | None:
+        """Return "yes" or "no" where a spoken answer to a confirmation says one of them (and not both), else None."""
+        heard = frozenset(stem(self.stemmer(lang), w) for w in words(lang, speech))  # every word counts here: "no" most of all
+        said = [verdict for verdict, msgid in (("yes", P.YES_WORDS), ("no", P.NO_WORDS))
+                if any(p.stems and p.stems <= heard for p in self.raw_phrases(lang, msgid))]
+        return said[0] if len(said) == 1 else None
 
-    def options(self, lang: str, menu: str) -> list[tuple[list[list[str]], str]]:
-        """Return a menu's options as the words of each phrase that names them, and their keys."""
+    def raw_phrases(self, lang: str, msgid: str) -> list[Phrase]:
+        found = self._raw.get((lang, msgid))
+        if found is None:
+            algorithm = self.stemmer(lang)
+            found = self._raw[(lang, msgid)] = [Phrase(t, frozenset(stem(algorithm, w) for w in words(lang, t))) for t in self.listed(lang, msgid)]
+        return found
+
+    def emergency_heard(self, speech: str, lang: str = "") -> bool:
+        """Tell whether the emergency number (its digits) or, in lang, an emergency word was said."""
+        heard = words(lang, speech)
+        if self.emergency.number.e164 in "".join(heard):
+            return True
+        counted = self.counted(lang, self.affirmed(lang, heard)) if lang else frozenset()  # "not in danger" is no alarm
+        return any(phrase.stems <= counted for phrase in self.alarms(lang)) if lang else False
+
+    def affirmed(self, lang: str, heard: list[str]) -> list[str]:
+        """Return the heard words less each one right after a negation ("не анонимно": not "анонимно")."""
+        negations = self.negations(lang)
+        return [w for i, w in enumerate(heard) if w not in negations and not (i and heard[i - 1] in negations)]
+
+    def negations(self, lang: str) -> frozenset[str]:
+        found = self._negations.get(lang)
+        if found is None:
+            found = self._negations[lang] = frozenset(w for item in self.listed(lang, P.NEGATIONS) for w in words(lang, item))
+        return found
+
+    def counted(self, lang: str, heard: list[str]) -> frozenset[str]:
+        """Return the stems of the heard words that count: fillers never do."""
+        algorithm = self.stemmer(lang)
+        return frozenset(stem(algorithm, w) for w in heard) - self.fillers(lang)
+
+    def stemmer(self, lang: str) -> str | None:
+        language = self.hotline.language(lang)
+        return language.stemmer if language else None
+
+    def fillers(self, lang: str) -> frozenset[str]:
+        """Return the stems of the words that never count on their own in lang (help, please, I…)."""
+        found = self._fillers.get(lang)
+        if found is None:
+            algorithm = self.stemmer(lang)
+            found = frozenset(stem(algorithm, w) for item in self.listed(lang, P.FILLERS) for w in words(lang, item))
+            self._fillers[lang] = found
+        return found
+
+    def alarms(self, lang: str) -> list[Phrase]:
+        """Return the phrases that mean an emergency in lang."""
+        found = self._alarms.get(lang)
+        if found is None:
+            found = self._alarms[lang] = [p for p in map(lambda t: self.phrase(lang, t), self.listed(lang, P.EMERGENCY_WORDS)) if p.stems]
+        return found
+
+    def listed(self, lang: str, msgid: str) -> list[str]:
+        """Return a comma-separated text in lang as its items."""
+        return [item.strip() for item in self.catalogs.get(lang, msgid).split(",") if item.strip()]
+
+    def phrase(self, lang: str, text: str) -> Phrase:
+        """Return a keyword phrase as the stems of its words that count."""
+        return Phrase(text, self.counted(lang, words(lang, text)))
+
+    def options(self, lang: str, menu: str) -> list[tuple[str, list[Phrase]]]:
+        """Return a menu's options as their keys and the phrases that name them: the keywords, and the label whole."""
         found = self._options.get((lang, menu))
         if found is None:
-            # Worked out once per configuration (the flow's copies for callers share this object).
-            found = [([words(p) for p in self.phrases(lang, option) + [self.catalogs.get(lang, option.label)]], option.key)
-                     for option in self.hotline.menus[menu].options]
+            found = []
+            for option in self.hotline.menus[menu].options:
+                texts = self.phrases(lang, option) + [self.catalogs.get(lang, option.label)]
+                found.append((option.key, [p for p in (self.phrase(lang, t) for t in texts) if p.stems]))
             self._options[(lang, menu)] = found
         return found
 
     def phrases(self, lang: str, option: Option) -> list[str]:
         """Return an option's keyword phrases in a language."""
-        if not option.keywords:
-            return []
-        return [p.strip() for p in self.catalogs.get(lang, option.keywords).split(",") if p.strip()]
+        return self.listed(lang, option.keywords) if option.keywords else []
 
     def hints(self, lang: str, menu: str) -> str:
         """Return the phrases the recogniser should expect at a menu."""
         return ", ".join(p for option in self.hotline.menus[menu].options for p in self.phrases(lang, option))
-
-
-def words(text: str) -> list[str]:
-    """Split what was heard into lower-case words."""
-    return re.findall(r"\w+", text.casefold())
-
-
-def score(phrase: list[str], heard: list[str]) -> tuple[int, int, float]:
-    """Score a phrase against what was heard: (heard whole, words heard, share heard)."""
-    if not phrase:
-        return (0, 0, 0.0)
-    found = sum(1 for word in phrase if word in heard)
-    return (int(found == len(phrase)), found, found / len(phrase))

@@ -45,25 +45,34 @@ def offer(ctx: Context, hotline: Hotline, prompts: Audio | None) -> Hotline | No
     return replace(hotline, not_offered=why)
 
 def keywords(ctx: Context, hotline: Hotline) -> None:
-    """Warn where saying an option's keyword, in some language, would not choose that option."""
-    from ..core.actions import Position
+    """Warn where a keyword phrase, in some language, cannot choose its option: only fillers, shared with another, or beaten."""
     from ..core.flow import CallFlow
 
     if not hotline.settings.speech:
         return
-    flow = CallFlow(hotline)
+    speech = CallFlow(hotline).speech
     for name, menu in hotline.menus.items():
-        for index, option in enumerate(menu.options):
-            for lang in hotline.languages:
-                if not lang.speech:
-                    continue
-                pos = Position("menu", lang.code, (name,))
-                for phrase in flow.speech.phrases(lang.code, option):
-                    chosen = flow.understand(pos, phrase)
+        for lang in hotline.languages:
+            if not lang.speech:
+                continue
+            seen: dict[frozenset, tuple[str, str]] = {}  # a phrase's stems -> the key and the words of its first option
+            for index, option in enumerate(menu.options):
+                path = ("menus", name, "options", index, "keywords")
+                for text in speech.phrases(lang.code, option):
+                    phrase = speech.phrase(lang.code, text)
+                    if not phrase.stems:
+                        ctx.add(path, f"in {lang.code}, \"{text}\" is only words that never count on their own "
+                                      "(the fillers: help, please, I…): it can never choose this option. Make it more particular", warning=True)
+                        continue
+                    other = seen.setdefault(phrase.stems, (option.key, text))
+                    if other[0] != option.key:
+                        ctx.add(path, f"in {lang.code}, \"{text}\" names option {other[0]} as well (\"{other[1]}\" there, the same words once "
+                                      "normalised): a caller who says it is asked again. Keep it for one option", warning=True)
+                        continue
+                    chosen = speech.understand(lang.code, name, text).key
                     if chosen != option.key:
                         result = f"chooses key {chosen}" if chosen else "chooses nothing (another option matches as well)"
-                        ctx.add(("menus", name, "options", index, "keywords"),
-                                 f"in {lang.code}, saying \"{phrase}\" {result}: make it more particular in {lang.code}", warning=True)
+                        ctx.add(path, f"in {lang.code}, saying \"{text}\" {result}: make it more particular in {lang.code}", warning=True)
 
 def check_languages(ctx: Context, settings: Settings | None) -> tuple[Language, ...]:
     data = section(ctx, "languages", list) or []

@@ -39,12 +39,14 @@ def check_keys(ctx: Context, settings: Settings) -> None:
             ctx.add(path, f"key '{key}' is already the {seen[key][1]} key ({dotted(seen[key][0])}). Give each a key of its own.")
         seen.setdefault(key, (path, role))
     # The failed-transfer menu has its own two keys beside the reserved ones.
-    for name in ("retry", "hear_again"):
+    for name in ("retry", "hear_again", "confirm", "reject"):
         key = getattr(settings.keys, name)
         if key in seen:
             ctx.add(("hotline", "keys", name), f"key '{key}' is already the {seen[key][1]} key ({dotted(seen[key][0])}). Choose another key.")
     if settings.keys.retry == settings.keys.hear_again:
         ctx.add(("hotline", "keys", "hear_again"), f"key '{settings.keys.retry}' is already the retry key. Choose another key.")
+    if settings.keys.confirm == settings.keys.reject:
+        ctx.add(("hotline", "keys", "reject"), f"key '{settings.keys.confirm}' is already the confirm key. Choose another key.")
 
 def menu_keys(ctx: Context, name: str, menu: Menu, reserved: dict[str, str]) -> None:
     free = [k for k in KEYPAD if k not in reserved]

@@ -38,9 +38,10 @@ def _step(value: Any) -> Any:
         value = str(value)
     if not isinstance(value, str) or value in KEYPAD or value in SILENCE or value == "hangup":
         return value
-    if value.startswith("say:"):
-        if not value[4:].strip():
-            raise ValueError("'say:' needs the words the caller says, like 'say:police'")
+    if value.startswith(("say:", "mumble:")):
+        prefix = value.split(":", 1)[0]
+        if not value.split(":", 1)[1].strip():
+            raise ValueError(f"'{prefix}:' needs the words the caller says, like '{prefix}:police'")
         return value
     if value.isdigit():
         raise ValueError(f"'{value}' is more than one key: write each key as its own item, like [{', '.join(value)}]")

@@ -52,6 +52,14 @@ def moment(value: str | datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=LOCAL)
 
 
+def spoken(step: str) -> tuple[str, str] | None:
+    """Read 'say:WORDS' (heard clearly) or 'mumble:WORDS' (the recogniser unsure) as (words, Confidence), else None."""
+    for prefix, confidence in (("say:", "0.9"), ("mumble:", "0.4")):
+        if step.startswith(prefix):
+            return step[len(prefix):], confidence
+    return None
+
+
 @dataclass(frozen=True)
 class Event:
     """One thing that happened on the simulated call."""
@@ -224,12 +232,13 @@ class Simulator:
         self.requests_made = waiting.requests
         if key is None:
             return None, "the caller hung up"
-        if key.startswith("say:") and not waiting.speech:
+        if spoken(key) and not waiting.speech:
             note(Event("error", "this prompt does not listen for speech"))
             key = "-"
-        if key.startswith("say:"):
-            note(Event("speech", key[4:]))
-            return self.follow(waiting.action, {"SpeechResult": key[4:], "Confidence": "0.9"}, waiting.sid, waiting.requests, outcomes, note)
+        if spoken(key):
+            words, confidence = spoken(key)
+            note(Event("speech", words))
+            return self.follow(waiting.action, {"SpeechResult": words, "Confidence": confidence}, waiting.sid, waiting.requests, outcomes, note)
         if key in SILENCE or key == "":
             note(Event("silence"))
             if waiting.on_empty:
