@@ -170,12 +170,20 @@ def run_understand(args, folder: Path) -> int:
         return 2
     from .core.flow import CallFlow
 
-    seen = CallFlow(hotline).speech.understand(lang.code, menu, args.words)
+    from .core.actions import Position
+    from .core.flow import CONFIRMING
+    from .tools.corpus import trail
+
+    flow = CallFlow(hotline)
+    seen = flow.speech.understand(lang.code, menu, args.words)
+    meant = flow.understand(Position("menu", lang.code, trail(hotline, menu)), args.words)
     print(f"heard:    {' '.join(seen.heard)}")
     print(f"counted:  {' '.join(seen.counted) or '(nothing: every word is a filler)'}")
     for key, phrase, score in seen.matches:
         print(f"matched:  key {key}  \"{phrase}\"  ({score} word{'s' if score != 1 else ''})")
     print(f"decision: {'key ' + seen.key if seen.key else 'none: the caller is asked again'} ({seen.reason})")
+    if meant and meant.startswith(CONFIRMING):
+        print("then:     confirmed first (\"I understood: …\"): one word that counts, another option's words heard too, or the recogniser unsure")
     return 0
 
 

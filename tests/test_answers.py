@@ -86,9 +86,9 @@ def test_paths_that_only_look_like_a_kept_one_go_to_flask(hotline, path, expecte
 
 
 def test_a_spoken_answer_is_kept_by_what_it_means(hotline):
-    # Two ways of saying the option of key 4, then words that name no option.
+    # Two ways of saying the option of key 4 (sure: more than one word that counts), then words that name no option.
     said = [{**PARAMS, "Digits": "", "SpeechResult": words}
-            for words in ("police", "I want to go to the police please", "the weather is nice")]
+            for words in ("police station", "I want to go to the police please", "the weather is nice")]
     answers = [post(hotline, STEP, params).get_data() for params in said + said]
     assert hotline.reached == [STEP, STEP]  # only the first of each meaning reached Flask
     assert answers[0] == answers[1] == answers[3] == answers[4]

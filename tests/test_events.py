@@ -382,7 +382,7 @@ def flow(app) -> CallFlow:
                                    ("transfer_attempted", {"lang": "nl", "menu": "main", "organisation": "veilig_thuis"})]),
     ("nl/menu/main", "3", "", "", [("option_chosen", {"lang": "nl", "menu": "victims", "organisation": ""})]),
     ("nl/menu/main", "5", "", "", [("option_chosen", {"lang": "nl", "menu": "main", "organisation": "zanzu"})]),
-    ("en/menu/main", "", "the police please", "", [("option_chosen", {"lang": "en", "menu": "main", "organisation": "politie"}),
+    ("en/menu/main", "", "the police station please", "", [("option_chosen", {"lang": "en", "menu": "main", "organisation": "politie"}),
                                                    ("transfer_attempted", {"lang": "en", "menu": "main", "organisation": "politie"})]),
     ("nl/menu/main/victims", "9", "", "", [("emergency_key", {"lang": "nl", "menu": "victims"})]),
     ("en/menu/main", "", "112", "", [("emergency_key", {"lang": "en", "menu": "main"})]),

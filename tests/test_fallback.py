@@ -122,11 +122,12 @@ def test_twilio_fetches_the_fallback_document_from_a_static_host(hotline, tmp_pa
     # Then the instruction in every other offered language; Persian's from its audio.
     assert heard[4:12] == [(code, say(code, P.EMERGENCY, emergency="1 1 2")) for code in others]
     # Then the transfer, announced, to the fallback organisation's number as configured.
-    assert heard[12:15] == [("nl", say("nl", P.CONNECTING, name=org.name)),
+    name = hotline.catalogs.name  # the name as each language gives it ("IOM Nederland")
+    assert heard[12:15] == [("nl", say("nl", P.CONNECTING, name=name("nl", org.name))),
                             ("en", f"We are now connecting you to {org.name}."), ("DIAL", org.phone.e164)]
     # After it, that number in every language, goodbye, and the end of the call.
     spoken = CallFlow(hotline).digits
-    assert heard[15:25] == [(code, say(code, P.FALLBACK, name=org.name, number=spoken(code, org.phone))) for code in offered]
+    assert heard[15:25] == [(code, say(code, P.FALLBACK, name=name(code, org.name), number=spoken(code, org.phone))) for code in offered]
     national = phonenumbers.format_number(phonenumbers.parse(org.phone.e164), phonenumbers.PhoneNumberFormat.NATIONAL)
     assert re.sub(r"\D", "", heard[16][1]) == re.sub(r"\D", "", national)  # the English sentence: every digit, in order
     assert heard[25:] == [("nl", say("nl", P.GOODBYE)), ("en", "Thank you for calling. Goodbye."), ("HANGUP", "")]
@@ -188,7 +189,7 @@ def test_a_sentence_without_audio_is_named_and_left_out(hotline, tmp_path, monke
     prompts = tmp_path / "prompts"
     shutil.copytree(PROMPTS_DIR, prompts)
     org = hotline.organisations[hotline.settings.fallback_organisation]
-    number = hotline.catalogs.say("fa", P.FALLBACK, name=org.name, number=CallFlow(hotline).digits("fa", org.phone))
+    number = hotline.catalogs.say("fa", P.FALLBACK, name=hotline.catalogs.name("fa", org.name), number=CallFlow(hotline).digits("fa", org.phone))
     (prompts / PromptLibrary(prompts).find("fa", number)).unlink()
     monkeypatch.setattr("ivr.loading.config.check", lambda folder, library: (hotline, []))
 

@@ -119,7 +119,10 @@ def test_the_sheet_has_each_entry_a_caller_hears_with_where_and_the_sentences_as
     assert found[P.OPTION] == {"where": "main menu, option 1", "english": P.OPTION, "translation": f"[nl] {P.OPTION}",
                                "heard": label, "status": "draft", "verdict": "", "correction": "", "language": "nl",
                                "kind": "text", "row": found[P.OPTION]["row"]}
-    assert (found["The helpline"]["where"], found["The helpline"]["heard"]) == ("main menu, option 1", label)
+    assert (found["The helpline"]["where"], found["The helpline"]["heard"].split(" | ")[0]) == ("main menu, option 1", label)
+    # The label is heard in the confirmation of a spoken answer too.
+    confirm = ("[nl] " + P.CONFIRM).format(label="[nl] The helpline", yes="1", no="2")
+    assert found["The helpline"]["heard"].split(" | ")[1] == confirm
     assert found["helpline, help (words)"]["where"] == "main menu, option 1"
     assert found["helpline, help (words)"]["heard"] == ""  # said by callers, never to them
     assert found["Welcome."]["where"] == "after choosing the language"

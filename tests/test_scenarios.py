@@ -51,6 +51,14 @@ def test_shipped_scenarios_pass(runner):
     assert runner.run(*SHIPPED) == 0
     assert runner.lines == [
         "PASS Arabic caller reaches the anonymous line of Slachtofferhulp",
+        'PASS Dutch caller confirms an unsure "politie" with ja and is put through',
+        "PASS Dutch caller says nee to a confirmation and hears the menu again; silence then asks again",
+        'PASS Arabic caller confirms an unsure "الشرطة" with نعم and is put through',
+        "PASS Arabic caller says 112 during a confirmation and hears the 112 instruction at once",
+        'PASS An unsure "police" is confirmed with yes, then put through',
+        "PASS An unsure \"police\" rejected with no brings the menu back, and nothing is dialled",
+        "PASS Silence at a confirmation asks again; the key confirms",
+        "PASS Saying the emergency number during a confirmation gives the 112 instruction at once",
         "PASS Dutch caller tries the police again after a busy line",
         "PASS English caller is put through to Veilig Thuis",
         "PASS English caller at three in the night is put through to Centrum Seksueel Geweld",
@@ -58,13 +66,13 @@ def test_shipped_scenarios_pass(runner):
         "PASS Polish caller hears Polish first and chooses it with key 5",
         "PASS Emergency key on the IOM menu gives the 112 instruction and never transfers",
         "PASS A caller silent three times hears 112, IOM's number and goodbye",
-        'PASS English caller says "police" and is put through to the police',
-        "9 passed, 0 failed",
+        "PASS English caller asks for the police station and is put through",
+        "17 passed, 0 failed",
     ]
     # Each call comes from the scenario's number, a Dutch mobile unless it says otherwise.
-    assert runner.callers == ["+31612345678"] * 5 + ["+48512345678"] + ["+31612345678"] * 3
+    assert runner.callers == ["+31612345678"] * 13 + ["+48512345678"] + ["+31612345678"] * 3
     # And at the scenario's moment (Amsterdam time where it gives no offset), or now (None) where it gives none.
-    assert runner.moments == [None] * 3 + [datetime(2026, 12, 6, 3, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))] + [None] * 5
+    assert runner.moments == [None] * 11 + [datetime(2026, 12, 6, 3, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))] + [None] * 5
 
 
 def test_a_wrong_number_fails_with_the_reason_and_the_transcript(runner, tmp_path, monkeypatch):

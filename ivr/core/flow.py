@@ -397,7 +397,9 @@ class CallFlow:
         heard = self.speech.understand(pos.lang, pos.trail[-1], speech)
         if heard.key is None or heard.key == self.emergency.key:
             return heard.key
-        sure = not heard.rival and (confidence is None or confidence >= CONFIDENT)
+        # Sure: no other option matched, the recogniser sure, and more than one word that counts ("taciz" alone
+        # may be harassment of any kind: a single word says least of what happened).
+        sure = not heard.rival and len(heard.counted) > 1 and (confidence is None or confidence >= CONFIDENT)
         return heard.key if sure else CONFIRMING + heard.key
 
     # -- words ---------------------------------------------------------------

@@ -36,14 +36,21 @@ FALLBACK = N_("For other help, call {name} on {number}.")
 APOLOGY = N_("Sorry, something went wrong on our side.")
 CONFIRM = N_("I understood: {label}. To go on, press {yes} or say yes. To choose again, press {no} or say no.")
 # Not said: words a caller's spoken answer is matched with. Commas separate them, as in an option's keywords.
-FILLERS = N_("help, need, please, I, me, my, you, we, want, would like, can, could, hello, yes, no, okay, thank you, "
-             "problem, question, something, someone, know, don't, call, talk, speak, person, the, a, an, to, with, and, or, "
-             "for, of, about, in, at, from, is, am, are, have, has, it, this, that, now, very")
-EMERGENCY_WORDS = N_("emergency, danger, in danger")
-YES_WORDS = N_("yes, yeah, yep, correct, right, okay, sure, go on")
-NO_WORDS = N_("no, nope, not that, wrong, again, back, other")
+FILLERS = N_("help, need, please, i, im, ive, id, i'll, me, my, mine, myself, you, your, we, us, our, "
+             "he, him, his, she, her, they, them, their, want, wanna, would, like, can, cant, could, "
+             "will, should, must, hello, hi, yes, yeah, no, okay, ok, thank, thanks, thank you, sorry, "
+             "problem, problems, question, questions, something, someone, somebody, anything, know, "
+             "don't, do, does, did, call, talk, speak, person, people, the, a, an, to, with, and, or, "
+             "but, so, for, of, about, in, on, at, from, by, is, am, are, was, were, be, been, have, "
+             "has, had, it, its, it's, this, that, there, here, now, very, just, really, get, got, some, "
+             "any, what, how, who, where, because, also, maybe, um, uh, good")
+EMERGENCY_WORDS = N_("emergency, danger, in danger, life in danger, ambulance, kill me")
+YES_WORDS = N_("yes, yeah, yep, yup, correct, right, exactly, okay, ok, sure, go on, go ahead, continue")
+NO_WORDS = N_("no, nope, nah, not, don't, not that, wrong, incorrect, again, choose again, back, other, "
+              "something else")
 # A word right after one of these does not count ("not anonymously" names no option): asked again, never the opposite.
-NEGATIONS = N_("not, don't, never, no")
+NEGATIONS = N_("not, don't, didn't, doesn't, isn't, wasn't, never, no, nor, won't, can't, wouldn't, "
+               "haven't, aren't")
 DOT = N_("dot")
 SLASH = N_("slash")
 DASH = N_("dash")
@@ -51,5 +58,8 @@ AT = N_("at")
 STAR = N_("star")
 HASH = N_("hash")
 PLUS = N_("plus")
+
+# Heard or matched only where a menu accepts a spoken answer: a language without speech recognition needs none of them.
+SPEECH_ONLY = (CONFIRM, FILLERS, EMERGENCY_WORDS, NEGATIONS, YES_WORDS, NO_WORDS)
 
 ALL = tuple(value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str))

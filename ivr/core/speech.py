@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from . import phrases as P
 from .model import Hotline, Option
 from .texts import Catalogs
-from .wording import stem, words
+from .wording import negative, stem, words
 
 MARGIN = 1  # content words the best option must match beyond the next one: a tie or a near thing is asked again
+NOT = "¬"  # a negation and the word after it count as one word: "не анонимно" is "¬анонимн", never "анонимн"
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Understanding:
     counted: list[str] = field(default_factory=list)  # their stems, fillers left out
     matches: list[tuple[str, str, int]] = field(default_factory=list)  # (key, phrase, words matched), best first
     reason: str = ""
-    rival: bool = False  # another option matched too, with fewer words: the answer is confirmed before it counts
+    rival: bool = False  # another option matched too, or some of its words were heard: confirmed before it counts
 
 
 class Speech:
@@ -44,6 +45,7 @@ class Speech:
         self._alarms: dict[str, list[Phrase]] = {}
         self._negations: dict[str, frozenset[str]] = {}
         self._raw: dict[tuple[str, str], list[Phrase]] = {}
+        self._others: dict[tuple[str, str, str], frozenset[str]] = {}
 
     def option(self, lang: str, menu: str, speech: str) -> str | None:
         """Return the key of the option the words name: the emergency key for 112 or an emergency word; None when unsure."""
@@ -52,7 +54,7 @@ class Speech:
     def understand(self, lang: str, menu: str | None, speech: str) -> Understanding:
         """Decide what a spoken answer names at menu (None: no menu, only the emergency counts), and say why."""
         heard = words(lang, speech)
-        counted = self.counted(lang, self.affirmed(lang, heard))
+        counted = self.counted(lang, heard)
         out = Understanding(None, heard, sorted(counted))
         if self.emergency_heard(speech, lang):
             out.key, out.reason = self.emergency.key, "the emergency number or an emergency word"
@@ -69,12 +71,18 @@ class Speech:
         for key, _, score in out.matches:
             best.setdefault(key, score)
         ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        negated = any(word.startswith(NOT) for word in counted)
         if not ranked:
             out.reason = "no phrase of any option heard whole"
+        elif negated and not self.says_negation(lang, menu, ranked[0][0], counted):
+            # "I don't want to give my name": what is left may name the opposite of what was meant.
+            out.reason = f"a negation, and no phrase of option {ranked[0][0]} heard says it: asked again"
         elif len(ranked) > 1 and ranked[0][1] - ranked[1][1] < MARGIN:
             out.reason = f"options {ranked[0][0]} and {ranked[1][0]} both match {ranked[0][1]} words: asked again"
         else:
-            out.key, out.rival = ranked[0][0], len(ranked) > 1
+            # Not sure either where another option's words are heard too, even without a phrase of it whole
+            # ("I'm Ukrainian, I want to go home": home is one option's, Ukraine another's).
+            out.key, out.rival = ranked[0][0], len(ranked) > 1 or bool(counted & self.others(lang, menu, ranked[0][0]))
             out.reason = f"option {out.key}: {ranked[0][1]} word{'s' if ranked[0][1] != 1 else ''} heard" + (f", the next {ranked[1][1]}" if len(ranked) > 1 else "")
         return out
 
@@ -97,13 +105,12 @@ class Speech:
         heard = words(lang, speech)
         if self.emergency.number.e164 in "".join(heard):
             return True
-        counted = self.counted(lang, self.affirmed(lang, heard)) if lang else frozenset()  # "not in danger" is no alarm
-        return any(phrase.stems <= counted for phrase in self.alarms(lang)) if lang else False
-
-    def affirmed(self, lang: str, heard: list[str]) -> list[str]:
-        """Return the heard words less each one right after a negation ("не анонимно": not "анонимно")."""
-        negations = self.negations(lang)
-        return [w for i, w in enumerate(heard) if w not in negations and not (i and heard[i - 1] in negations)]
+        if not lang:
+            return False
+        counted = self.counted(lang, heard)
+        if any(word.startswith(NOT) for word in counted):
+            return False  # "I am not in danger": words with a negation raise no alarm (the key and the number still do)
+        return any(phrase.stems <= counted for phrase in self.alarms(lang))
 
     def negations(self, lang: str) -> frozenset[str]:
         found = self._negations.get(lang)
@@ -112,9 +119,36 @@ class Speech:
         return found
 
     def counted(self, lang: str, heard: list[str]) -> frozenset[str]:
-        """Return the stems of the heard words that count: fillers never do."""
-        algorithm = self.stemmer(lang)
-        return frozenset(stem(algorithm, w) for w in heard) - self.fillers(lang)
+        """Return the stems of the heard words that count: fillers never do; a negation makes one word with the next."""
+        algorithm, negations, fillers = self.stemmer(lang), self.negations(lang), self.fillers(lang)
+        out: set[str] = set()
+        following = iter(heard[1:] + [""])
+        skip = False
+        for word, after in zip(heard, following):
+            if skip:
+                skip = False
+            elif word in negations:
+                # Glued to the word after it; last of all ("mijn man slaat mij niet"), a negation heard all the same.
+                out.add(NOT + (stem(algorithm, after) if after else ""))
+                skip = bool(after)
+            elif negative(lang, word):
+                out.add(NOT + stem(algorithm, word))  # a verb that negates itself (Turkish "istemiyorum"): a negation heard
+            elif (found := stem(algorithm, word)) not in fillers:
+                out.add(found)
+        return frozenset(out)
+
+    def others(self, lang: str, menu: str, key: str) -> frozenset[str]:
+        """Return the words of the other options' phrases of a menu."""
+        found = self._others.get((lang, menu, key))
+        if found is None:
+            found = self._others[(lang, menu, key)] = frozenset(
+                w for k, phrases in self.options(lang, menu) if k != key for p in phrases for w in p.stems)
+        return found
+
+    def says_negation(self, lang: str, menu: str, key: str, counted: frozenset[str]) -> bool:
+        """Tell whether a phrase of the option heard whole holds a negation ("not anonymous" for the named line)."""
+        return any(p.stems <= counted and any(w.startswith(NOT) for w in p.stems)
+                   for k, phrases in self.options(lang, menu) if k == key for p in phrases)
 
     def stemmer(self, lang: str) -> str | None:
         language = self.hotline.language(lang)

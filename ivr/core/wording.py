@@ -10,14 +10,15 @@ from functools import lru_cache
 # may write them or not.
 MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 # One spelling of letters written several ways: alef with hamza or madda, alef maksura and the Persian yeh,
-# the Persian kaf, ta marbuta, hamza on waw or yeh; Cyrillic ё. Apostrophes inside a word are dropped,
+# the Persian kaf, hamza on waw or yeh; Cyrillic ё. (Ta marbuta stays: the Arabic stemmer knows it.) Apostrophes inside a word are dropped,
 # so that Ukrainian "сім'я" (family) is one word, not "сім" (seven) and "я" (I).
-FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك", "ة": "ه", "ؤ": "و", "ئ": "ي",
+FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك", "ؤ": "و", "ئ": "ي",
                       "ё": "е", "'": "", "’": "", "ʼ": "", "`": "", "´": ""})
 WORD = re.compile(r"\w+")
-# The article with a conjunction or preposition attached: Snowball's Arabic stemmer takes ال, بال, كال and
-# لل, not وال or فال ("and the police").
-JOINED_ARTICLE = ("وال", "فال")
+# The article, alone or with a conjunction or preposition attached ("and the police", "to the police"), taken
+# off before stemming: Snowball's Arabic stemmer takes some of them, and then stems the rest of the word
+# otherwise than without them ("البوليس" and "بوليس" came out different).
+ARTICLE = ("وال", "فال", "بال", "كال", "لل", "ال")
 
 
 def words(lang: str, text: str) -> list[str]:
@@ -28,8 +29,26 @@ def words(lang: str, text: str) -> list[str]:
     text = MARKS.sub("", unicodedata.normalize("NFKC", text).casefold()).translate(FOLD)
     found = WORD.findall(text)
     if lang == "ar":
-        found = [w[1:] if w.startswith(JOINED_ARTICLE) and len(w) > 4 else w for w in found]
+        found = [_bare(w) for w in found]
     return found
+
+
+# Turkish negates a verb inside it (istemiyorum "I don't want", gelmedi, olmaz, vermeyeceğim): such a word
+# is a negation heard, whatever else is said with it.
+TURKISH_NEGATIVE = re.compile(r"m[ıiuü]yor|m[ae]d[ıiuü]|m[ae]y[ae]c[ae]|m[ae]z$|m[ae]m[ıi]ş")
+
+
+def negative(lang: str, word: str) -> bool:
+    """Tell whether a word negates itself in lang (a Turkish negative verb)."""
+    return lang == "tr" and len(word) > 4 and TURKISH_NEGATIVE.search(word) is not None
+
+
+def _bare(word: str) -> str:
+    """Take the article (with what is attached to it) off an Arabic word, where two letters or more are left."""
+    for prefix in ARTICLE:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix):]
+    return word
 
 
 _stemmers = threading.local()  # a Snowball stemmer keeps state while it works: one per thread

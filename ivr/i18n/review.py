@@ -204,6 +204,10 @@ class Tour:
                 if option.keywords:
                     self.ear.note(self.lang, [(None, option.keywords)], None, f"{where}, option {option.key}")
             self.ear.commit([])
+            for option in menu.options:
+                # A spoken answer not sure enough is confirmed: "I understood: <label>…".
+                confirm = pos.at("confirm", org=option.organisation or option.menu)
+                self.hear(f"{where}, option {option.key} said, to confirm", lambda confirm=confirm: flow.visit(confirm), places)
         for key, target in flow.choices(pos).items():
             self.go(target, f"{where} › {key}")
 

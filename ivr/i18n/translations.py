@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po, unescape, write_po
 from ..loading.catalogs import DOMAIN, SOURCE_LANGUAGE, catalog_path
 from ..loading.config import read_source
 from ..loading.humanize import short
+from ..core.languages import KNOWN
+from ..core.phrases import SPEECH_ONLY
 from ..core.texts import NAME_CONTEXT
 from ..loading.translated import yaml_names, yaml_texts
 from ..loading.yamlsource import shown_name
@@ -164,9 +166,12 @@ def status(folder: Path, languages: list[str]) -> list[Status]:
             with path.open("rb") as fh:
                 entries = {m.id: m for m in read_po(fh) if m.id}
         row = Status(code, 0, 0, 0)
+        spoken = code in KNOWN and KNOWN[code].speech is not None
         for message in pot:
             if not message.id or message.context == NAME_CONTEXT:
                 continue  # a name left empty is said as written: never missing
+            if not spoken and (message.id in SPEECH_ONLY or any(c.endswith(".keywords") for c in message.auto_comments)):
+                continue  # words matched with what callers say: no use where the language has no speech recognition
             entry = entries.get(message.id)
             if entry is None or not entry.string:
                 row.missing += 1

@@ -38,14 +38,15 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
             continue
         translations[lang.code] = texts
         if lang.code != SOURCE_LANGUAGE:
-            review[lang.code] = reviewed(path, texts, lines, [msgid for msgid, _ in needed] + list(phrases.ALL))
-            untranslated = [msgid for msgid, _ in needed if not texts.get(msgid)] + [msgid for msgid in phrases.ALL if not texts.get(msgid)]
+            wanted = needed_in(lang, needed)
+            review[lang.code] = reviewed(path, texts, lines, wanted)
+            untranslated = [msgid for msgid in dict.fromkeys(wanted) if not texts.get(msgid)]
             for msgid in untranslated:
                 absent.setdefault(msgid, []).append(lang.code)
             if len(untranslated) > MISSING_LISTED:
                 # A new catalog: one line, not a line per text.
                 ctx.add(("languages", ctx.language_index[lang.code]),
-                        f"language '{lang.code}' has no translation for {len(untranslated)} of {len(needed) + len(phrases.ALL)} texts in {shown}"
+                        f"language '{lang.code}' has no translation for {len(untranslated)} of {len(set(wanted))} texts in {shown}"
                         + (": its callers hear them in English" if fallback(languages) else "") +
                         ". Translate them ('ivr translations status' names them).", warning=fallback(languages), topic="untranslated")
                 untranslated = []
@@ -62,6 +63,13 @@ def check_catalogs(ctx: Context, languages: tuple[Language, ...]) -> Catalogs:
                 ctx.source.problems.append(Problem(Where(shown, lines[msgid]), (), f"{what} {problem}"))
     missing_translations(ctx, missing, where, needed, fallback(languages))
     return Catalogs(translations, {msgid: tuple(codes) for msgid, codes in absent.items()}, review)
+
+
+def needed_in(lang: Language, needed: list[tuple[str, KeyPath]]) -> list[str]:
+    """Return the texts a language's catalog must translate: keywords and the like only where callers may speak."""
+    if lang.speech:
+        return [msgid for msgid, _ in needed] + list(phrases.ALL)
+    return [msgid for msgid, path in needed if path[-1] != "keywords"] + [m for m in phrases.ALL if m not in phrases.SPEECH_ONLY]
 
 
 def reviewed(path: Path, texts: dict[str, str], lines: dict[str, int], needed: list[str]) -> tuple[int, int]:

@@ -35,10 +35,12 @@ class Score:
     confirmed: int = 0  # of those, led there after the caller confirms ("I understood: … press 1 or say yes")
     asked_again: int = 0  # a clear answer not understood: the caller is asked again (safe, but slower)
     misrouted: list[tuple[Utterance, str]] = field(default_factory=list)  # led somewhere else: never acceptable
+    # Named for the caller to confirm, but the wrong option: nothing happens unless they say yes; said, not hidden.
+    wrongly_confirmed: list[tuple[Utterance, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.understood + self.asked_again + len(self.misrouted)
+        return self.understood + self.asked_again + len(self.misrouted) + len(self.wrongly_confirmed)
 
     @property
     def share(self) -> float:
@@ -88,14 +90,17 @@ def judge(hotline: Hotline, utterances: list[Utterance]) -> dict[str, Score]:
             continue
         pos = Position("menu", said.lang, trail(hotline, said.menu))
         key = flow.understand(pos, said.say)
-        # A confirmation names the option before anything happens: a wrong one named is counted a misroute all the same.
+        # A confirmation names the option and waits for a yes: a wrong one is no misroute, but is counted apart.
+        confirming = bool(key and key.startswith(CONFIRMING))
         led = destination(hotline, said.menu, key.removeprefix(CONFIRMING) if key else None)
         score = scores.setdefault(said.lang, Score(said.lang))
         if led == said.means:
             score.understood += 1
-            score.confirmed += bool(key and key.startswith(CONFIRMING))
+            score.confirmed += confirming
         elif led == VAGUE:
             score.asked_again += 1
+        elif confirming:
+            score.wrongly_confirmed.append((said, led))
         else:
             score.misrouted.append((said, led))
     return scores
@@ -103,14 +108,17 @@ def judge(hotline: Hotline, utterances: list[Utterance]) -> dict[str, Score]:
 
 def report(scores: dict[str, Score]) -> list[str]:
     """Return a table of the scores, a line per language, then every misroute."""
-    lines = ["lang  utterances  understood  (confirmed)  asked again  misrouted"]
+    lines = ["lang  utterances  understood  (confirmed)  asked again  wrong option to confirm  misrouted"]
     for s in scores.values():
-        lines.append(f"{s.lang:<4}  {s.total:>10}  {s.share:>9.0%}  {s.confirmed:>11}  {s.asked_again:>11}  {len(s.misrouted):>9}")
+        lines.append(f"{s.lang:<4}  {s.total:>10}  {s.share:>9.0%}  {s.confirmed:>11}  {s.asked_again:>11}  {len(s.wrongly_confirmed):>23}  {len(s.misrouted):>9}")
     total = Counter()
     for s in scores.values():
-        total.update(understood=s.understood, confirmed=s.confirmed, all=s.total, misrouted=len(s.misrouted))
+        total.update(understood=s.understood, confirmed=s.confirmed, all=s.total, misrouted=len(s.misrouted),
+                     wrong=len(s.wrongly_confirmed), again=s.asked_again)
     lines.append(f"all   {total['all']:>10}  {total['understood'] / max(total['all'], 1):>9.0%}  {total['confirmed']:>11}  "
-                 f"{total['all'] - total['understood'] - total['misrouted']:>11}  {total['misrouted']:>9}")
+                 f"{total['again']:>11}  {total['wrong']:>23}  {total['misrouted']:>9}")
     for s in scores.values():
         lines += [f"  misrouted [{said.lang}] {said.menu}: \"{said.say}\" should be {said.means}, led to {led}" for said, led in s.misrouted]
+        lines += [f"  wrong option to confirm [{said.lang}] {said.menu}: \"{said.say}\" should be {said.means}, named {led}"
+                  for said, led in s.wrongly_confirmed]
     return lines
