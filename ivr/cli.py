@@ -149,11 +149,8 @@ def run_check(folder: Path, prompts: Path, details: bool = False) -> int:
 def run_understand(args, folder: Path) -> int:
     from .loading.config import check
 
-    hotline, problems = check(folder)
+    hotline = valid(check(folder), "understand")
     if hotline is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("ivr understand: the configuration is invalid (see above)", file=sys.stderr)
         return 1
     if args.corpus:
         from .tools.corpus import judge, read, report
@@ -185,6 +182,16 @@ def run_understand(args, folder: Path) -> int:
     if meant and meant.startswith(CONFIRMING):
         print("then:     confirmed first (\"I understood: …\"): one word that counts, another option's words heard too, or the recogniser unsure")
     return 0
+
+
+def valid(checked, command: str, after: str = ""):
+    """Return the hotline of a check, or print its problems and why the command stops, and return None."""
+    hotline, problems = checked
+    if hotline is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"ivr {command}: the configuration is invalid (see above){after}", file=sys.stderr)
+    return hotline
 
 
 def _count(n: int, word: str) -> str:
@@ -226,11 +233,8 @@ def run_prompts(args, folder: Path, prompts: Path) -> int:
     from .audio.tts import Telephone
     from .loading.config import check
 
-    hotline, problems = check(folder, offer=False)
+    hotline = valid(check(folder, offer=False), "prompts")
     if hotline is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("ivr prompts: the configuration is invalid (see above)", file=sys.stderr)
         return 1
     unknown = [code for code in args.lang or () if hotline.language(code) is None]
     if unknown:
@@ -328,11 +332,8 @@ def run_graph(args, folder: Path, prompts: Path) -> int:
     from .loading.config import check
     from .tools.graph import dot, mermaid
 
-    hotline, problems = check(folder, PromptLibrary(prompts))
+    hotline = valid(check(folder, PromptLibrary(prompts)), "graph")
     if hotline is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("ivr graph: the configuration is invalid (see above)", file=sys.stderr)
         return 1
     if hotline.language(args.lang) is None:
         print(f"ivr graph: '{args.lang}' is not an offered language ({', '.join(l.code for l in hotline.languages)})", file=sys.stderr)
@@ -350,11 +351,8 @@ def run_timing(args, folder: Path, prompts: Path) -> int:
     from .voice.release import clock
 
     library = PromptLibrary(prompts)
-    hotline, problems = check(folder, library)
+    hotline = valid(check(folder, library), "timing")
     if hotline is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("ivr timing: the configuration is invalid (see above)", file=sys.stderr)
         return 1
     found = estimate(hotline, clock(hotline, library), everything=args.all)
     print((as_json if args.json else report)(hotline, found), end="")
@@ -374,11 +372,8 @@ def run_fallback(args, folder: Path, prompts: Path) -> int:
         print(f"ivr fallback: --base-url must be an absolute URL (https://…), got {args.base_url!r}", file=sys.stderr)
         return 2
     library = PromptLibrary(prompts)
-    hotline, problems = check(folder, library)
+    hotline = valid(check(folder, library), "fallback", "; nothing was written")
     if hotline is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("ivr fallback: the configuration is invalid (see above); nothing was written", file=sys.stderr)
         return 1
     try:
         fallback = build(hotline, library, args.base_url)
@@ -481,11 +476,8 @@ def run_review(args, folder: Path, prompts: Path) -> int:
     if args.sheet:
         print(f"ivr translations review: give the language with --lang, not {args.sheet!r}", file=sys.stderr)
         return 2
-    hotline, problems = check(folder, offer=False)  # a language not offered yet (waiting for recordings) is reviewed too
+    hotline = valid(check(folder, offer=False), "translations review")  # a language not offered yet (waiting for recordings) is reviewed too
     if hotline is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("ivr translations review: the configuration is invalid (see above)", file=sys.stderr)
         return 1
     codes = [lang.code for lang in hotline.configured if lang.code != SOURCE_LANGUAGE]
     if args.lang not in codes:
