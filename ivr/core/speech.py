@@ -9,6 +9,7 @@ from .texts import Catalogs
 from .wording import negative, stem, words
 
 MARGIN = 1  # content words the best option must match beyond the next one: a tie or a near thing is asked again
+MAX_HINTS = 500  # phrases Twilio's <Gather hints> takes at most
 NOT = "¬"  # a negation and the word after it count as one word: "не анонимно" is "¬анонимн", never "анонимн"
 
 
@@ -194,5 +195,9 @@ class Speech:
         return self.listed(lang, option.keywords) if option.keywords else []
 
     def hints(self, lang: str, menu: str) -> str:
-        """Return the phrases the recogniser should expect at a menu."""
-        return ", ".join(p for option in self.hotline.menus[menu].options for p in self.phrases(lang, option))
+        """Return the phrases the recogniser should expect at a menu: each option's in turn, at most Twilio's 500."""
+        from itertools import chain, zip_longest
+
+        each = [self.phrases(lang, option) for option in self.hotline.menus[menu].options]
+        turns = [p for p in chain.from_iterable(zip_longest(*each)) if p]  # every option heard of before any runs long
+        return ", ".join(turns[:MAX_HINTS])
