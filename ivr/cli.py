@@ -420,14 +420,27 @@ def run_simulate(args, folder: Path, prompts: Path) -> int:
         # In the hours' time, with the weekday: whether an organisation is open turns on both.
         print(f"-- calling at {args.at.astimezone(LOCAL):%A %Y-%m-%d %H:%M}, {LOCAL.key} time")
 
+    keys = "0123456789*#"
+    pending: list[str] = []  # the rest of "12": each key is its own step, as on a phone
+
     def ask() -> str | None:
-        try:
-            answer = input("press a key (0-9 * #), Enter to stay silent, say:WORDS to speak, q to hang up: ").strip()
-        except EOFError:
-            return None
-        if answer.startswith(("say:", "mumble:")):
-            return answer
-        return None if answer.lower() == "q" else answer[:1]
+        """Return the caller's next answer: one key, '' for silence, say:WORDS, or None to hang up."""
+        while not pending:
+            try:
+                answer = input("press a key (0-9 * #), Enter to stay silent, say:WORDS to speak, q to hang up: ").strip()
+            except EOFError:
+                return None
+            if answer.startswith(("say:", "mumble:")) or answer in ("", "-"):
+                return answer
+            if answer.lower() == "q":
+                return None
+            typed = answer.replace(" ", "")
+            if all(key in keys for key in typed):
+                pending.extend(typed)
+            else:
+                # Sent on, "x" would reach the hotline as a key no phone has.
+                print(f"{answer!r} is not a key: the keys are 0-9, * and #; Enter stays silent, say:WORDS speaks, q hangs up")
+        return pending.pop(0)
 
     try:
         call = simulator.call(keys=args.keys if scripted else None, dial_outcomes=args.dial_outcome,

@@ -162,3 +162,86 @@ def test_arabic_and_persian_lines_are_right_to_left(page):
     assert number.evaluate("e => getComputedStyle(e).direction") == "ltr"
     src = persian.locator("audio").get_attribute("src")
     assert page.request.get(page.url.split("/simulator")[0] + src).status == 200
+
+
+def test_lines_are_labelled_with_language_names_not_voice_codes(page):
+    call(page)
+    labels = page.locator("#transcript .say .label")
+    expect(labels.first).to_have_text("Hotline · Nederlands")
+    expect(labels.filter(has_text="العربية")).not_to_have_count(0)
+    assert not [text for text in labels.all_inner_texts() if re.search(r"\b(arb|nl-NL|en-GB)\b", text)]
+
+
+def test_recordings_get_one_small_play_button_and_spoken_lines_none(page):
+    call(page)
+    page.keyboard.type("#2")
+    persian = page.locator("#transcript .play").first
+    expect(persian.locator(".label")).to_contain_text("Recording · فارسی")
+    # No empty 0:00 player: the audio element has no controls of its own; one button plays it.
+    expect(page.locator("#transcript audio[controls]")).to_have_count(0)
+    expect(persian.get_by_role("button")).to_have_count(1)
+    expect(page.locator("#transcript .say button")).to_have_count(0)
+    play = persian.get_by_role("button", name="Play the recording")
+    assert play.bounding_box()["height"] < 30
+    play.click()
+    # Once the audio really plays, the same button stops it.
+    stop = persian.get_by_role("button", name="Stop the recording")
+    expect(stop).to_have_attribute("aria-pressed", "true")
+    stop.click()
+    expect(persian.get_by_role("button", name="Play the recording")).to_have_attribute("aria-pressed", "false")
+
+
+def test_a_number_in_a_persian_line_is_drawn_left_to_right(page):
+    call(page)
+    page.keyboard.type("#21")
+    number = page.locator("#transcript .play bdi").filter(has_text="0 8 0 0").first
+    expect(number).to_have_text("0 8 0 0, 2 0 0 0")
+    # Where each character lands on screen: "0 8 0 0, 2 0 0 0" from left to right, whatever the line's direction.
+    lefts = number.evaluate("""e => [0, 2, 9].map(i => {
+        const range = document.createRange();
+        range.setStart(e.firstChild, i); range.setEnd(e.firstChild, i + 1);
+        return range.getBoundingClientRect().left; })""")
+    assert lefts == sorted(lefts), lefts
+
+
+def test_on_a_phone_the_transcript_is_above_the_keypad(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/simulator")
+        call(page)
+        page.keyboard.type("#21")
+        expect(transcript(page)).to_contain_text("Veilig Thuis")
+        # A long transcript scrolls inside a short box: it does not push the keypad screens away.
+        assert page.locator("#transcript").bounding_box()["height"] < 0.4 * 844
+        transcript_box = page.locator(".calllog").bounding_box()
+        keypad_box = page.locator("#keypad").bounding_box()
+        if transcript_box["y"] + transcript_box["height"] > keypad_box["y"]:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=ARTIFACTS / "phone_layout.png", full_page=True)
+        assert transcript_box["y"] + transcript_box["height"] <= keypad_box["y"], (transcript_box, keypad_box)
+    finally:
+        context.close()
+
+
+def test_an_invalid_caller_number_is_reported_at_the_field(page):
+    field = page.get_by_label("Caller's number")
+    field.fill("0612345678")
+    page.get_by_role("button", name="Call", exact=True).click()
+    error = page.locator("#caller-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("0612345678 is not a number in international form: start with + and the country code, "
+                               "such as +31612345678, or type anonymous.")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()
+    # Right under the field, and named by it for screen readers.
+    assert "caller-error" in field.get_attribute("aria-describedby").split()
+    field_box, error_box = field.bounding_box(), error.bounding_box()
+    assert 0 <= error_box["y"] - (field_box["y"] + field_box["height"]) < 20
+    expect(page.locator(".event")).to_have_count(0)
+    # Fixed, the message goes and the call starts.
+    field.fill("+31612345678")
+    expect(error).to_be_hidden()
+    page.get_by_role("button", name="Call", exact=True).click()
+    expect(transcript(page)).to_contain_text("To repeat, press star.")
+    expect(field).not_to_have_attribute("aria-invalid", "true")

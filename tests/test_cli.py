@@ -145,3 +145,27 @@ def test_a_text_removed_keeps_its_translations_as_obsolete(tmp_path, capsys):
     assert main(["--config", str(tmp_path / "config"), "translations", "update"]) == 0
     po = (tmp_path / "config/locales/nl/LC_MESSAGES/messages.po").read_text()
     assert '#~ msgid "IOM the Netherlands."' in po
+
+
+def test_simulate_interactive_refuses_what_is_not_a_key(monkeypatch, capsys):
+    answers = iter(["x", "2", "q"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(["simulate"]) == 0
+    out = capsys.readouterr().out
+    assert "'x' is not a key: the keys are 0-9, * and #; Enter stays silent, say:WORDS speaks, q hangs up\n" in out
+    # Asked again: the next answer, 2, is the first key the hotline gets.
+    assert "> pressed x" not in out
+    assert out.count("> pressed") == 1 and "> pressed 2\n[en-GB] This is the help line of IOM the Netherlands.\n" in out
+    assert out.endswith("-- call ended: the caller hung up\n")
+
+
+def test_simulate_interactive_sends_several_digits_one_key_at_a_time(monkeypatch, capsys):
+    answers = iter(["21", "q"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(["simulate"]) == 0
+    out = capsys.readouterr().out
+    # Each key is its own step: 2 chooses English, 1 a situation in the English menu.
+    pressed = [line for line in out.splitlines() if line.startswith("> pressed")]
+    assert pressed == ["> pressed 2", "> pressed 1"]
+    assert "[en-GB] The phone number of Veilig Thuis is 0 8 0 0, 2 0 0 0.\n" in out
+    assert out.endswith("-- call ended: the caller hung up\n")

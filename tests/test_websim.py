@@ -131,7 +131,7 @@ def test_page_allows_no_outside_scripts(sim):
 def test_a_whole_call_through_the_api_english_police_busy(sim):
     first = sim.call()
     assert first["events"][0] == {
-        "kind": "say", "lang": "nl-NL", "dir": "ltr", "url": "",
+        "kind": "say", "lang": "nl-NL", "language": "Nederlands", "dir": "ltr", "url": "",
         "text": "Bent u in direct gevaar? Hang dan op en bel 1 1 2, of druk op 9."}
     assert first["ended"] == "" and not first["listening_for_speech"]
     sim.press("2")
@@ -176,12 +176,13 @@ def test_a_withheld_number_hears_dutch_first(sim):
 def test_right_to_left_languages_are_marked_by_their_language(sim):
     sim.call()
     arabic = sim.step("key", key="3", state=sim.state)["events"]
-    assert {(e["lang"], e["dir"]) for e in arabic if e["kind"] == "say"} == {("arb", "rtl")}
+    assert {(e["lang"], e["language"], e["dir"]) for e in arabic if e["kind"] == "say"} == {("arb", "العربية", "rtl")}
     sim.call()
     sim.press("#")
     persian = sim.press("2")["events"]
     plays = [e for e in persian if e["kind"] == "play"]
-    assert plays and all(e["lang"] == "fa" and e["dir"] == "rtl" and e["url"].startswith("/prompts/fa/") for e in plays)
+    assert plays and all(e["lang"] == "fa" and e["language"] == "فارسی" and e["dir"] == "rtl"
+                         and e["url"].startswith("/prompts/fa/") for e in plays)
     with sim.client.get(plays[0]["url"]) as audio:
         assert audio.status_code == 200 and audio.mimetype == "audio/wav"
 
@@ -190,7 +191,7 @@ def test_speech_is_taken_where_the_prompt_listens(sim):
     sim.call()
     assert sim.press("2")["listening_for_speech"]
     events = sim.step("say", words="police station", state=sim.state)["events"]
-    assert events[0] == {"kind": "speech", "text": "police station", "lang": "", "url": "", "dir": "auto"}
+    assert events[0] == {"kind": "speech", "text": "police station", "lang": "", "language": "", "url": "", "dir": "auto"}
     assert any("Politie" in text for text in sim.heard)
 
 
@@ -246,3 +247,20 @@ def test_state_of_another_version_is_refused(sim, apps):
 def test_step_needs_json(sim):
     response = sim.client.post("/simulator/step", data="action=call&caller=%2B31612345678")
     assert response.status_code == 400 and response.get_json()["error"].startswith("send a JSON object")
+
+
+def test_root_leads_to_the_open_simulator(apps):
+    response = apps["open"].test_client().get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/simulator"
+
+
+@pytest.mark.parametrize("name", ["closed", "password"])
+def test_root_says_what_the_server_is_without_internal_details(apps, name):
+    response = apps[name].test_client().get("/")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert text.startswith("This is a phone hotline's server: Twilio calls it when someone rings the hotline's number.\n")
+    assert "README.md and docs/" in text
+    # Nothing that names the tools behind it or how they are set.
+    for detail in ("simulator", "admin", "IVR_", "/voice", "healthz"):
+        assert detail not in text

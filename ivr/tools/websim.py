@@ -9,9 +9,10 @@ import re
 from functools import cache
 
 from babel import Locale
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ..core.languages import Language
 from .simulator import OUTCOMES, Event, FlaskTransport, Simulator, Waiting
 
 bp = Blueprint("sim", __name__, url_prefix="/simulator", static_folder="static", template_folder="templates")
@@ -28,6 +29,10 @@ TRANSFERS = {"completed": "answered", "busy": "busy", "no-answer": "no answer", 
 CALLER = re.compile(r"\+[1-9][0-9]{6,14}|anonymous")
 MAX_WORDS = 200
 SIMULATED_HOST = "http://localhost"
+# What / says where the simulator is closed: what this is and where to read on, and nothing about its setup.
+HOME = ("This is a phone hotline's server: Twilio calls it when someone rings the hotline's number.\n"
+        "There is nothing to see here in a browser. The project's README.md and docs/ folder say how to run,\n"
+        "configure and test it.\n")
 
 
 class BadStep(ValueError):
@@ -39,6 +44,17 @@ def check_settings(app) -> None:
     # "open" in development (make run); a password in production; otherwise the routes answer 404.
     if app.config["IVR_SIMULATOR"] not in ("", "open"):
         app.logger.warning("IVR_SIMULATOR=%r is not 'open': the simulator stays closed", app.config["IVR_SIMULATOR"])
+
+
+def home():
+    """Lead a developer to the simulator when it is open; otherwise say in a few words what this server is."""
+    if current_app.config["IVR_SIMULATOR"] == "open" and not current_app.config["IVR_SIMULATOR_PASSWORD"]:
+        return redirect(url_for("sim.page"))
+    return Response(HOME, mimetype="text/plain")
+
+
+# "/" lies outside the blueprint's prefix: the blueprint adds it to the app when the app registers it.
+bp.record_once(lambda state: state.app.add_url_rule("/", "home", home))
 
 
 @bp.before_request
@@ -169,13 +185,13 @@ def load_state(token) -> tuple[str, Waiting]:
         raise BadStep("the state is from another version of the simulator: start a new call") from None
 
 
-def languages_by_voice() -> dict[str, str]:
-    """Map the language of a <Say> ('arb') or of a <Play> ('fa') to the hotline's language code."""
+def languages_by_voice() -> dict[str, Language]:
+    """Map the language of a <Say> ('arb') or of a <Play> ('fa') to the hotline's language."""
     found = {}
     for lang in current_app.extensions["ivr"].hotline.languages:
-        found[lang.code] = lang.code
+        found[lang.code] = lang
         if lang.say_language:
-            found[lang.say_language] = lang.code
+            found[lang.say_language] = lang
     return found
 
 
@@ -185,9 +201,9 @@ def direction(code: str) -> str:
     return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
 
 
-def event_json(event: Event, languages: dict[str, str]) -> dict[str, str]:
-    """Describe an event for the page, with the direction of its words."""
-    code = languages.get(event.lang)
+def event_json(event: Event, languages: dict[str, Language]) -> dict[str, str]:
+    """Describe an event for the page, with its language's own name and the direction of its words."""
+    lang = languages.get(event.lang)
     # From the language, not the first letter: a Persian line may begin with "Veilig Thuis".
     return {"kind": event.kind, "text": event.text, "lang": event.lang, "url": event.url,
-            "dir": direction(code) if code else "auto"}
+            "language": lang.name if lang else "", "dir": direction(lang.code) if lang else "auto"}

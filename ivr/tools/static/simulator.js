@@ -12,6 +12,7 @@
   const status = document.getElementById("status");
   const caller = document.getElementById("caller");
   const preset = document.getElementById("caller-preset");
+  const callerErrorText = document.getElementById("caller-error");
   const words = document.getElementById("words");
   const callButton = document.getElementById("call");
   const answerControls = [...document.querySelectorAll(".key"), document.getElementById("silence"),
@@ -66,20 +67,49 @@
     element.append(text.slice(last));
   }
 
+  function spokenBy(who, event) {
+    // The language's own name ("العربية"), not the voice code ("arb") a tester would have to look up.
+    return who + (event.language ? " · " + event.language : "");
+  }
+
+  function listenButton(url) {
+    // One small button instead of a full player: most lines are listened to once, if at all.
+    const audio = document.createElement("audio");
+    audio.preload = "none";
+    audio.src = url;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "listen";
+    button.textContent = "▶";
+    button.setAttribute("aria-label", "Play the recording");
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", () => {
+      if (audio.paused) {
+        audio.currentTime = 0;
+        audio.play().catch((error) => { status.textContent = "The recording could not be played: " + error.message; });
+      } else {
+        audio.pause();
+      }
+    });
+    const playing = (on) => () => {
+      button.textContent = on ? "■" : "▶";
+      button.setAttribute("aria-pressed", String(on));
+      button.setAttribute("aria-label", on ? "Stop the recording" : "Play the recording");
+    };
+    audio.addEventListener("playing", playing(true));
+    for (const end of ["pause", "ended", "error"]) audio.addEventListener(end, playing(false));
+    return [button, audio];
+  }
+
   function show(event) {
     switch (event.kind) {
       case "say":
-        line("say", "Hotline" + (event.lang ? " · " + event.lang : ""), event.text, event);
+        line("say", spokenBy("Hotline", event), event.text, event);
         break;
       case "play": {
-        const item = line("play", "Recording" + (event.lang ? " · " + event.lang : ""),
+        const item = line("play", spokenBy("Recording", event),
           event.text || "(recorded audio; its words are not known)", event);
-        const audio = document.createElement("audio");
-        audio.controls = true;
-        audio.preload = "none";
-        audio.src = event.url;
-        audio.setAttribute("aria-label", "Play the recording");
-        item.append(audio);
+        if (event.url) item.querySelector(".label").append(" ", ...listenButton(event.url));
         break;
       }
       case "key":
@@ -158,15 +188,27 @@
   function startCall() {
     if (state !== null || ringing) return;
     if (!caller.checkValidity() || !caller.value) {
-      status.textContent = "Enter the caller's number in international form, such as +31612345678.";
+      callerError(caller.value
+        ? `${caller.value} is not a number in international form: start with + and the country code, such as +31612345678, or type anonymous.`
+        : "Enter the caller's number in international form, such as +31612345678.");
       caller.focus();
       return;
     }
+    callerError("");
     ringing = true;
     transcript.replaceChildren();
     line("start", "Call from", caller.value, { dir: "ltr" });
     update();
     enqueue(() => ({ action: "call", caller: caller.value, outcome: outcome() }));
+  }
+
+  function callerError(message) {
+    // Said next to the field, where the eye and a screen reader (aria-describedby) are, not only in the status line.
+    callerErrorText.textContent = message;
+    callerErrorText.hidden = !message;
+    if (message) caller.setAttribute("aria-invalid", "true");
+    else caller.removeAttribute("aria-invalid");
+    status.textContent = message ? "Not in a call: the caller's number needs fixing." : status.textContent;
   }
 
   function answer(action, extra) {
@@ -218,6 +260,7 @@
     if (preset.value) caller.value = preset.value;
   });
   caller.addEventListener("input", () => {
+    if (!callerErrorText.hidden && caller.checkValidity()) callerError("");
     const match = [...preset.options].find((option) => option.value === caller.value);
     preset.value = match ? match.value : "";
   });
