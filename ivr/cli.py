@@ -77,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     timing.add_argument("--all", action="store_true", help="also each organisation's description and the 112 instruction, in every language")
     timing.add_argument("--json", action="store_true", help="write JSON (every figure in seconds) instead of tables")
 
+    tw = commands.add_parser("twilio", help="point a Twilio number at this hotline; see where the account's numbers point",
+                             description="Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET.")
+    tw.add_argument("action", choices=("connect", "status"),
+                    help="connect: set a number's voice URL, status callback and fallback URL; status: where each number points, and what is wrong")
+    tw.add_argument("number", nargs="?", help="connect: the number, with its country code (+3185…)")
+    tw.add_argument("--url", metavar="URL", help="the hotline's public address (https://hotline.example.org); required by connect")
+    tw.add_argument("--fallback-url", metavar="URL", help="connect: the uploaded document of 'ivr fallback build' (…/fallback.xml)")
+
     und = commands.add_parser("understand", help="what a spoken answer is taken to mean at a menu, and why")
     und.add_argument("words", help="what the caller said, as the recogniser wrote it")
     und.add_argument("--lang", required=True, help="the caller's language")
@@ -101,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_timing(args, folder, prompts)
         if args.command == "understand":
             return run_understand(args, folder)
+        if args.command == "twilio":
+            return run_twilio(args)
         if args.command == "report":
             from .eventlog.extension import events_url
             from .eventlog.report import run_report
@@ -182,6 +192,33 @@ def run_understand(args, folder: Path) -> int:
     if meant and meant.startswith(CONFIRMING):
         print("then:     confirmed first (\"I understood: …\"): one word that counts, another option's words heard too, or the recogniser unsure")
     return 0
+
+
+def run_twilio(args) -> int:
+    """Point a number at the hotline, or say where the account's numbers point; exit 2 on what keeps it from asking Twilio."""
+    from .tools.numbers import Stop, client, connect, credentials, status
+
+    if args.action == "connect" and (not args.number or not args.url):
+        print("ivr twilio connect: give the number and the hotline's address: ivr twilio connect +3185… --url https://…", file=sys.stderr)
+        return 2
+    try:
+        found = credentials(os.environ)
+        if args.action == "connect":
+            for line in connect(client(found), args.number, args.url, args.fallback_url):
+                print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout)
+            return 0
+        numbers, hotline = status(client(found), found, args.url)
+    except Stop as exc:
+        print(f"ivr twilio {args.action}: {exc}", file=sys.stderr)
+        return 2
+    for number in numbers:
+        print(f"{number.number}  {number.name}".rstrip())
+        print("\n".join(f"  {line}" for line in number.lines + [f"warning: {w}" for w in number.warnings]))
+    for warning in hotline:
+        print(f"warning: {warning}")
+    warnings = sum(len(n.warnings) for n in numbers) + len(hotline)
+    print(f"{_count(len(numbers), 'number')}, {_count(warnings, 'warning')}" + ("" if args.url else " (give --url to compare them with this hotline)"))
+    return 1 if warnings else 0
 
 
 def valid(checked, command: str, after: str = ""):

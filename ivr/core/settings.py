@@ -59,6 +59,9 @@ def seconds(text: str) -> float:
 SETTINGS = (
     Setting("TWILIO_AUTH_TOKEN", "", "none: required",
             "the Twilio account's auth token; every webhook's signature is checked with it (make run makes a local one)"),
+    Setting("TWILIO_ACCOUNT_SID", "", "none", "the Twilio account (AC…) whose numbers ivr twilio connects and lists; the server does not use it"),
+    Setting("TWILIO_API_KEY", "", "none", "an API key (SK…) of that account, with TWILIO_API_SECRET: ivr twilio signs in with it instead of the auth token"),
+    Setting("TWILIO_API_SECRET", "", "none", "the API key's secret"),
     Setting("IVR_CONFIG", str(ROOT / "config"), "config/", "the configuration folder"),
     Setting("IVR_PROMPTS", str(ROOT / "prompts"), "prompts/", "the audio folder: built prompts and recordings"),
     Setting("IVR_PROMPTS_URL", "", "this app", "where Twilio fetches the audio from (a CDN's base URL); by default this app serves it"),
