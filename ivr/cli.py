@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = commands.add_parser("report", help="figures from the call-event log")
     rep.add_argument("--since", default="7d", metavar="WHEN", help="a length of time (7d, 24h, 30m) or a date (2024-05-01) (default: 7d)")
     rep.add_argument("--csv", action="store_true", help="write CSV instead of text")
+    rep.add_argument("--call", metavar="CALLSID", help="instead: one call's steps, by its CallSid (CA…, from Twilio's call log)")
 
     ev = commands.add_parser("events", help="the call-event log")
     ev_actions = ev.add_subparsers(dest="events_action", required=True, metavar="ACTION")
@@ -113,9 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             return run_twilio(args)
         if args.command == "report":
             from .eventlog.extension import events_url
-            from .eventlog.report import run_report
+            from .eventlog.report import run_call, run_report
 
-            return run_report(events_url(), args.since, args.csv, sys.stdout)
+            named = report_names(folder)
+            if args.call:
+                return run_call(events_url(), args.call, report_secret(events_url()), sys.stdout, named)
+            return run_report(events_url(), args.since, args.csv, sys.stdout, named=named)
         if args.command == "events":
             from .eventlog.extension import events_url
             from .eventlog.report import run_purge
@@ -126,6 +130,37 @@ def main(argv: list[str] | None = None) -> int:
         return run_translations(args.action, folder)
     except KeyboardInterrupt:
         return 130
+
+
+def report_names(folder: Path):
+    """Return the names the report gives ids, from the configuration; the ids alone if it is invalid."""
+    from .eventlog.report import Names, names
+    from .loading.config import check
+
+    hotline, _ = check(folder, offer=False)
+    if hotline is None:
+        print(f"ivr report: the configuration in {folder} is invalid (ivr check says why): ids shown, not names", file=sys.stderr)
+        return Names()
+    return names(hotline)
+
+
+def report_secret(url: str) -> bytes | None:
+    """Return the secret the log's events are hashed with, as the app finds it; never make one."""
+    from .eventlog.secrets import events_secret
+
+    env = {**os.environ, "IVR_EVENTS_SECRET_FILE": settings.value("IVR_EVENTS_SECRET_FILE")}
+    try:
+        secret = events_secret(settings.value("IVR_EVENTS_SECRET"), url, env)
+    except RuntimeError as exc:
+        print(f"ivr report: {exc}", file=sys.stderr)
+        return None
+    if isinstance(secret, Path):
+        try:
+            return secret.read_text().strip().encode()
+        except OSError as exc:
+            print(f"ivr report: the call-event log's secret file {secret} cannot be read: {exc.strerror}", file=sys.stderr)
+            return None
+    return secret
 
 
 def run_check(folder: Path, prompts: Path, details: bool = False) -> int:

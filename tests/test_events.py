@@ -445,10 +445,12 @@ def test_admin_page_shows_the_figures_as_charts(events_app, app_log):
     response = events_app.test_client().get("/admin", headers=basic(PASSWORD))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert page.count("<svg ") == 4  # languages, options, transfers, abandoned: each has a bar
-    assert "<title>veilig_thuis (on main): 1</title>" in page and "<title>language menu: 1</title>" in page
-    assert "<dt>Calls</dt><dd>2</dd>" in page
-    assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # Languages, options, transfers by outcome and by organisation, abandoned: each has a bar, named in full.
+    assert page.count('<ul class="chart">') == 5
+    assert '<span class="label">Veilig Thuis (on main menu)</span>' in page
+    assert '<span class="label">Veilig Thuis: busy</span>' in page and '<span class="label">language menu</span>' in page
+    assert "<dt>Calls</dt><dd>2</dd>" in page and "<dt>Transfers</dt><dd>1</dd>" in page
+    assert "<script" not in page and "http://" not in page
     assert "script-src" not in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
 

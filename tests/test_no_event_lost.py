@@ -47,6 +47,7 @@ def test_four_workers_record_every_event(tmp_path):
         server.wait(timeout=60)
     counts = dict(sqlite3.connect(tmp_path / "events.sqlite3").execute(
         "select kind, count(*) from call_events group by kind").fetchall())
-    # Each call: started, a language, an option, a transfer and its outcome; each in its own request.
+    # Each call: started, a language, an option, a transfer and its outcome; each in its own request; and
+    # its end, from the status callback the simulator sends as Twilio does.
     assert counts == {"call_started": 120, "language_chosen": 120, "option_chosen": 120,
-                      "transfer_attempted": 120, "transfer_outcome": 120}
+                      "transfer_attempted": 120, "transfer_outcome": 120, "call_ended": 120}

@@ -5,9 +5,17 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from twilio.request_validator import RequestValidator
 
+from ivr import create_app
+from ivr.cli import main
 from ivr.eventlog.store import EventLog
-from ivr.eventlog.report import Report, parse_since, print_report, report, run_purge, run_report, write_csv
+from ivr.eventlog.report import (Names, Report, names, parse_since, print_report, report, run_call, run_purge,
+                                 run_report, write_csv)
+from ivr.loading.config import check
+from ivr.tools.simulator import FlaskTransport, Simulator
+
+from .conftest import TOKEN
 
 NOW = datetime(2024, 5, 8, 12, 0, tzinfo=timezone.utc)
 SINCE = NOW - timedelta(days=7)
@@ -69,13 +77,17 @@ EXPECTED = Report(
     options={("victims", ""): 2, ("main", "politie"): 1, ("main", "veilig_thuis"): 1, ("victims", "slachtofferhulp"): 1},
     transfers_attempted=4, transfers={"busy": 1, "completed": 1, "no-answer": 1},
     abandoned={"": 2, "main": 2, "victims": 1}, emergency_keys=1, events_lost=3,
+    transfers_to={("slachtofferhulp", "no-answer"): 1, ("veilig_thuis", "busy"): 1, ("veilig_thuis", "completed"): 1},
 )
 
+# Named from the configuration in config/: the start menu is the main menu, another menu is the label of
+# the option that opens it, an organisation its name.
 TEXT = """\
 Calls since 2024-05-01 12:00 UTC: 8
 Callers: 3 (1 called more than once; withheld numbers not counted)
 Emergency key pressed: 1
-Transfers attempted: 4
+Transfers: 3 (numbers dialled; outcomes below)
+Visits to an organisation's page that dials: 4
 Call events lost: 3
 
 Languages chosen
@@ -85,20 +97,25 @@ Languages chosen
   tr       1
 
 Options chosen
-  menu victims                       2
-  politie (on main)                  1
-  veilig_thuis (on main)             1
-  slachtofferhulp (on victims)       1
+  menu: Victim of a crime, accident or disaster                                2
+  Politie (on main menu)                                                       1
+  Veilig Thuis (on main menu)                                                  1
+  Slachtofferhulp Nederland (on Victim of a crime, accident or disaster)       1
 
 Transfers by outcome
   busy            1
   completed       1
   no-answer       1
 
+Transfers by organisation
+  Slachtofferhulp Nederland: no-answer       1
+  Veilig Thuis: busy                         1
+  Veilig Thuis: completed                    1
+
 Abandoned calls by last menu heard
-  language menu       2
-  main                2
-  victims             1
+  language menu                                 2
+  main menu                                     2
+  Victim of a crime, accident or disaster       1
 """
 
 CSV = (
@@ -107,6 +124,7 @@ CSV = (
     "callers,,,,,3\r\n"
     "repeat_callers,,,,,1\r\n"
     "emergency_key,,,,,1\r\n"
+    "transfers,,,,,3\r\n"
     "transfer_attempted,,,,,4\r\n"
     "events_lost,,,,,3\r\n"
     "language_chosen,nl,,,,3\r\n"
@@ -117,13 +135,21 @@ CSV = (
     "option_chosen,,main,politie,,1\r\n"
     "option_chosen,,main,veilig_thuis,,1\r\n"
     "option_chosen,,victims,slachtofferhulp,,1\r\n"
-    "transfer_outcome,,,,busy,1\r\n"
-    "transfer_outcome,,,,completed,1\r\n"
-    "transfer_outcome,,,,no-answer,1\r\n"
+    "transfer_outcome,,,slachtofferhulp,no-answer,1\r\n"
+    "transfer_outcome,,,veilig_thuis,busy,1\r\n"
+    "transfer_outcome,,,veilig_thuis,completed,1\r\n"
     "call_abandoned,,,,,2\r\n"
     "call_abandoned,,main,,,2\r\n"
     "call_abandoned,,victims,,,1\r\n"
 )
+
+
+@pytest.fixture(scope="module")
+def named() -> Names:
+    """The names of the configuration in config/."""
+    hotline, problems = check("config", offer=False)
+    assert hotline is not None, problems
+    return names(hotline)
 
 
 @pytest.fixture
@@ -150,12 +176,12 @@ def test_report_of_an_empty_period_is_all_zero(url):
                            transfers_attempted=0, transfers={}, abandoned={}, emergency_keys=0, events_lost=0)
     out = io.StringIO()
     print_report(empty, out)
-    assert out.getvalue().count("  none\n") == 4
+    assert out.getvalue().count("  none\n") == 5
 
 
-def test_printed_report():
+def test_printed_report(named):
     out = io.StringIO()
-    print_report(EXPECTED, out)
+    print_report(EXPECTED, out, named)
     assert out.getvalue() == TEXT
 
 
@@ -194,9 +220,9 @@ def test_since_errors_say_what_is_accepted(text, message):
     assert str(error.value) == message
 
 
-def test_report_command_prints_text_or_csv(url):
+def test_report_command_prints_text_or_csv(url, named):
     text, csv = io.StringIO(), io.StringIO()
-    assert run_report(url, "7d", False, text, now=NOW) == 0
+    assert run_report(url, "7d", False, text, now=NOW, named=named) == 0
     assert run_report(url, "2024-05-01T12:00Z", True, csv, now=NOW) == 0
     assert (text.getvalue(), csv.getvalue()) == (TEXT, CSV)
 
@@ -218,3 +244,106 @@ def test_purge_command_removes_what_is_older(url):
     assert out.getvalue() == "removed 3 call events from before 2024-05-01 00:00 UTC\n"
     after = report(EventLog(url, b""), SINCE - timedelta(days=365))
     assert (after.calls, after.events_lost) == (8, 3)  # the count of lost events from before went too
+
+
+# -- names ------------------------------------------------------------------
+
+
+def test_ids_no_longer_configured_are_shown_and_marked(named):
+    gone = Report(since=SINCE, calls=1, callers=0, repeat_callers=0, languages={},
+                  options={("um_old_menu", "um_seksueel_geweld"): 1}, transfers_attempted=1, transfers={"failed": 1},
+                  abandoned={"um_old_menu": 1}, emergency_keys=0, transfers_to={("", "failed"): 1})
+    out = io.StringIO()
+    print_report(gone, out, named)
+    text = out.getvalue()
+    assert "  um_seksueel_geweld (no longer configured) (on um_old_menu (no longer configured))       1\n" in text
+    assert "  emergency number: failed       1\n" in text  # the transfer to 112 has no organisation
+    assert "Abandoned calls by last menu heard\n  um_old_menu (no longer configured)       1\n" in text
+
+
+def test_without_a_configuration_the_ids_are_shown_as_they_are():
+    out = io.StringIO()
+    print_report(EXPECTED, out)
+    lines = [" ".join(line.split()) for line in out.getvalue().splitlines()]
+    assert {"veilig_thuis (on main) 1", "menu: victims 2", "veilig_thuis: busy 1", "victims 1"} <= set(lines)
+
+
+# -- one call, by its CallSid -----------------------------------------------
+
+SECRET = b"a-test-secret-of-at-least-32-bytes!"
+
+CALL_ONE = """\
+Call CA1 (times in UTC)
+  2024-05-06 10:00:00  call started
+  2024-05-06 10:00:00  language chosen  nl, at main menu
+  2024-05-06 10:00:00  option chosen  Veilig Thuis (on main menu)
+  2024-05-06 10:00:00  transfer attempted  Veilig Thuis
+  2024-05-06 10:00:00  transfer outcome  Veilig Thuis: busy
+  2024-05-06 11:00:00  transfer attempted  Veilig Thuis
+  2024-05-06 11:00:00  transfer outcome  Veilig Thuis: completed
+  2024-05-06 11:00:00  call ended  completed
+"""
+
+
+def test_one_call_is_listed_by_its_call_sid(url, named):
+    out = io.StringIO()
+    assert run_call(url, " CA1 ", SECRET, out, named) == 0
+    assert out.getvalue() == CALL_ONE
+
+
+@pytest.mark.parametrize("sid, secret, code, message", [
+    ("CA404", SECRET, 1, "ivr report: no call CA404 in the call-event log (a CallSid starts with CA; events older "
+                         "than the retention period are removed)\n"),
+    ("CA1", b"another-secret-of-at-least-32-bytes!!", 1,
+     "ivr report: the secret given is not the one this log's events were hashed with: no call can be found with it\n"),
+    ("CA1", None, 2, "ivr report: --call needs the call-event log's secret (IVR_EVENTS_SECRET, or the file "
+                     "IVR_EVENTS_SECRET_FILE names): the log keeps CallSids only hashed with it\n"),
+])
+def test_a_call_not_found_says_why(url, named, capsys, sid, secret, code, message):
+    out = io.StringIO()
+    assert run_call(url, sid, secret, out, named) == code
+    assert (out.getvalue(), capsys.readouterr().err) == ("", message)
+
+
+def test_ivr_report_call_hashes_the_sid_with_the_log_secret(url, monkeypatch, capsys):
+    monkeypatch.setenv("IVR_EVENTS_URL", url)
+    monkeypatch.setenv("IVR_EVENTS_SECRET", SECRET.decode())
+    assert main(["report", "--call", "CA1"]) == 0
+    assert capsys.readouterr().out == CALL_ONE
+    assert main(["report", "--call", "CA-none"]) == 1
+    assert "no call CA-none in the call-event log" in capsys.readouterr().err
+
+
+# -- the simulator's end-of-call status callback -----------------------------
+
+
+class Recorded(FlaskTransport):
+    """The in-process transport, keeping every request it sent."""
+
+    def __init__(self, app):
+        super().__init__(app)
+        self.sent: list[tuple[str, dict[str, str], dict[str, str]]] = []
+
+    def post(self, url, params, headers):
+        self.sent.append((url, params, headers))
+        return super().post(url, params, headers)
+
+
+def test_the_simulator_ends_each_call_with_twilios_signed_status_callback(tmp_path):
+    events = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True, "IVR_EVENTS_URL": events,
+                      "IVR_EVENTS_SECRET": SECRET, "IVR_EVENTS_BATCH": 0})
+    transport = Recorded(app)
+    # Dutch, then the victims menu, then hung up there.
+    call = Simulator(transport, TOKEN, "http://localhost").call(["1", "3", "hangup"])
+    *webhooks, (url, params, headers) = transport.sent
+    assert len(webhooks) == call.requests == 3 and call.status == 204
+    assert url == "http://localhost/voice/status"
+    assert params == {"CallSid": webhooks[0][1]["CallSid"], "AccountSid": "AC" + "0" * 32, "From": "+31612345678",
+                      "To": "+31850000000", "CallStatus": "completed", "ApiVersion": "2010-04-01",
+                      "Direction": "inbound", "CallDuration": str(call.seconds),
+                      "CallbackSource": "call-progress-events", "SequenceNumber": "0"}
+    assert call.seconds > 0
+    assert RequestValidator(TOKEN).validate(url, params, headers["X-Twilio-Signature"])
+    figures = report(EventLog(events, b""), NOW - timedelta(days=3650))
+    assert (figures.calls, figures.abandoned) == (1, {"victims": 1})

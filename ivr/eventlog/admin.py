@@ -10,42 +10,31 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from sqlalchemy.exc import SQLAlchemyError
 
 from .store import reason
-from .report import Report, menu_label, option_label, parse_since, report, write_csv
+from .report import Names, Report, names, parse_since, report, sections, write_csv
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 DEFAULT_SINCE = "7d"
-BAR = 360  # the longest bar, in SVG units
-LABEL_CHARS = 30  # what fits left of the bars; the whole label is in the bar's tooltip
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One row of a bar chart."""
+    """One row of a bar chart: its whole label, its count, and its length in per cent of the longest."""
 
     label: str
     value: int
     width: int
 
-    @property
-    def short(self) -> str:
-        return self.label if len(self.label) <= LABEL_CHARS else self.label[: LABEL_CHARS - 1] + "…"
-
 
 def bars(counts: dict[str, int]) -> list[Bar]:
-    """Scale counts to bars, the largest BAR long."""
+    """Scale counts to bars, the largest 100 % long."""
     top = max(counts.values(), default=0)
-    return [Bar(label, n, round(BAR * n / top) if top else 0) for label, n in counts.items()]
+    return [Bar(label, n, round(100 * n / top) if top else 0) for label, n in counts.items()]
 
 
-def charts(figures: Report) -> list[tuple[str, list[Bar]]]:
-    """Return the report's counts as titled bar charts."""
-    return [
-        ("Languages chosen", bars(figures.languages)),
-        ("Options chosen", bars({option_label(*key): n for key, n in figures.options.items()})),
-        ("Transfers by outcome", bars(figures.transfers)),
-        ("Abandoned calls by last menu heard", bars({menu_label(menu): n for menu, n in figures.abandoned.items()})),
-    ]
+def charts(figures: Report, named: Names = Names()) -> list[tuple[str, list[Bar]]]:
+    """Return the report's counts as titled bar charts, labelled by name."""
+    return [(title, bars(counts)) for title, counts in sections(figures, named)]
 
 
 def translations(hotline) -> dict[str, dict[str, int]]:
@@ -100,9 +89,9 @@ def page():
     since = request.args.get("since", DEFAULT_SINCE)
     figures = figures_since(since)
     hotline = g.ivr.hotline
-    names = {lang.code: lang.name for lang in hotline.configured}
-    return render_template("admin.html", since=since, report=figures, charts=charts(figures), bar=BAR,
-                           translations=translations(hotline), names=names)
+    languages = {lang.code: lang.name for lang in hotline.configured}
+    return render_template("admin.html", since=since, report=figures, charts=charts(figures, names(hotline)),
+                           translations=translations(hotline), names=languages)
 
 
 @bp.get("/report.csv")

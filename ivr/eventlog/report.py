@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from csv import DictWriter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -28,11 +28,17 @@ class Report:
     repeat_callers: int  # numbers that called more than once
     languages: dict[str, int]
     options: dict[tuple[str, str], int]  # (menu, organisation); a sub-menu opened has no organisation
-    transfers_attempted: int
-    transfers: dict[str, int]  # by DialCallStatus
+    transfers_attempted: int  # documents served with a <Dial>: visits to an organisation's page that transfers
+    transfers: dict[str, int]  # <Dial>s that ended, by DialCallStatus
     abandoned: dict[str, int]  # calls that ended never put through, by the last menu heard ("": the language menu)
     emergency_keys: int
     events_lost: int = 0  # events not written (a worker killed, the database away, another secret), as counted
+    transfers_to: dict[tuple[str, str], int] = field(default_factory=dict)  # (organisation, DialCallStatus)
+
+    @property
+    def dialled(self) -> int:
+        """Return the transfers made: each <Dial> whose outcome Twilio posted."""
+        return sum(self.transfers.values())
 
 
 def report(log: EventLog, since: datetime) -> Report:
@@ -60,6 +66,7 @@ def report(log: EventLog, since: datetime) -> Report:
             options=by("option_chosen", EventRow.menu, EventRow.organisation),
             transfers_attempted=count("transfer_attempted"),
             transfers=by("transfer_outcome", EventRow.outcome),
+            transfers_to=by("transfer_outcome", EventRow.organisation, EventRow.outcome),
             abandoned=ranked({menu: n for menu, n in conn.execute(abandoned_by_menu(since))}),
             emergency_keys=count("emergency_key"),
             events_lost=one(select(func.coalesce(func.sum(Lost.count), 0)).where(Lost.at >= utc(since))),
@@ -94,27 +101,67 @@ def ranked(counts: dict) -> dict:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def option_label(menu: str, organisation: str) -> str:
-    """Name an option chosen: an organisation on a menu, or a sub-menu opened."""
-    return f"{organisation} (on {menu})" if organisation else f"menu {menu}"
+@dataclass(frozen=True)
+class Names:
+    """English names for the ids the log keeps, from the configuration in use (none: the ids as they are)."""
+
+    organisations: dict[str, str] | None = None
+    menus: dict[str, str] | None = None
+
+    def organisation(self, org: str) -> str:
+        """Name an organisation transferred to or chosen ("": the emergency number)."""
+        return _named(self.organisations, org) if org else "emergency number"
+
+    def menu(self, menu: str) -> str:
+        """Name a menu ("": the language menu)."""
+        return _named(self.menus, menu) if menu else "language menu"
+
+    def option(self, menu: str, organisation: str) -> str:
+        """Name an option chosen: an organisation on a menu, or a sub-menu opened."""
+        return f"{self.organisation(organisation)} (on {self.menu(menu)})" if organisation else f"menu: {self.menu(menu)}"
+
+    def transfer(self, organisation: str, outcome: str) -> str:
+        """Name a transfer's organisation and outcome."""
+        return f"{self.organisation(organisation)}: {outcome}"
 
 
-def menu_label(menu: str) -> str:
-    return menu or "language menu"
+def _named(known: dict[str, str] | None, id_: str) -> str:
+    if known is None:
+        return id_
+    # Events outlive the configuration: an id removed since is shown, and said to be gone.
+    return known.get(id_) or f"{id_} (no longer configured)"
 
 
-def print_report(report: Report, out: TextIO) -> None:
+def names(hotline) -> Names:
+    """Name organisations by their names, and menus by the label of an option that opens them (else their prompt)."""
+    labels: dict[str, str] = {}
+    for menu in hotline.menus.values():
+        for option in menu.options:
+            if option.menu:
+                labels.setdefault(option.menu, option.label)
+    start = hotline.settings.start_menu
+    menus = {key: "main menu" if key == start else labels.get(key) or menu.prompt or key for key, menu in hotline.menus.items()}
+    return Names({key: org.name for key, org in hotline.organisations.items()}, menus)
+
+
+def sections(report: Report, named: Names) -> list[tuple[str, dict[str, int]]]:
+    """Return the report's counts as titled sections, labelled by name."""
+    return [("Languages chosen", report.languages),
+            ("Options chosen", {named.option(*key): n for key, n in report.options.items()}),
+            ("Transfers by outcome", report.transfers),
+            ("Transfers by organisation", {named.transfer(*key): n for key, n in report.transfers_to.items()}),
+            ("Abandoned calls by last menu heard", {named.menu(key): n for key, n in report.abandoned.items()})]
+
+
+def print_report(report: Report, out: TextIO, named: Names = Names()) -> None:
     """Write the report as text for a terminal."""
     print(f"Calls since {report.since:%Y-%m-%d %H:%M %Z}".rstrip() + f": {report.calls}", file=out)
     print(f"Callers: {report.callers} ({report.repeat_callers} called more than once; withheld numbers not counted)", file=out)
     print(f"Emergency key pressed: {report.emergency_keys}", file=out)
-    print(f"Transfers attempted: {report.transfers_attempted}", file=out)
+    print(f"Transfers: {report.dialled} (numbers dialled; outcomes below)", file=out)
+    print(f"Visits to an organisation's page that dials: {report.transfers_attempted}", file=out)
     print(f"Call events lost: {report.events_lost}", file=out)
-    sections = [("Languages chosen", report.languages),
-                ("Options chosen", {option_label(*key): n for key, n in report.options.items()}),
-                ("Transfers by outcome", report.transfers),
-                ("Abandoned calls by last menu heard", {menu_label(key): n for key, n in report.abandoned.items()})]
-    for title, counts in sections:
+    for title, counts in sections(report, named):
         print(f"\n{title}", file=out)
         width = max(map(len, counts), default=0)
         for label, n in counts.items():
@@ -124,18 +171,20 @@ def print_report(report: Report, out: TextIO) -> None:
 
 
 def csv_rows(report: Report) -> list[dict[str, object]]:
-    """Return the report as one row per figure, each with the columns it is counted by."""
+    """Return the report as one row per figure, each with the columns it is counted by (ids, as the log keeps them)."""
     rows: list[dict[str, object]] = [
         {"figure": "calls", "count": report.calls},
         {"figure": "callers", "count": report.callers},
         {"figure": "repeat_callers", "count": report.repeat_callers},
         {"figure": "emergency_key", "count": report.emergency_keys},
+        {"figure": "transfers", "count": report.dialled},
         {"figure": "transfer_attempted", "count": report.transfers_attempted},
         {"figure": "events_lost", "count": report.events_lost},
     ]
     rows += [{"figure": "language_chosen", "language": lang, "count": n} for lang, n in report.languages.items()]
     rows += [{"figure": "option_chosen", "menu": menu, "organisation": org, "count": n} for (menu, org), n in report.options.items()]
-    rows += [{"figure": "transfer_outcome", "outcome": outcome, "count": n} for outcome, n in report.transfers.items()]
+    rows += [{"figure": "transfer_outcome", "organisation": org, "outcome": outcome, "count": n}
+             for (org, outcome), n in report.transfers_to.items()]
     rows += [{"figure": "call_abandoned", "menu": menu, "count": n} for menu, n in report.abandoned.items()]
     return rows
 
@@ -182,8 +231,9 @@ def _moment(option: str, text: str, now: datetime | None) -> datetime | None:
         return None
 
 
-def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetime | None = None) -> int:
-    """`ivr report`: print the figures since a moment, as text or CSV."""
+def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetime | None = None,
+               named: Names = Names()) -> int:
+    """`ivr report`: print the figures since a moment, as text (by name) or CSV (by id)."""
     moment = _moment("ivr report: --since", since, now)
     if moment is None:
         return 2
@@ -193,7 +243,60 @@ def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetim
     except SQLAlchemyError as exc:
         print(f"ivr report: cannot read the call-event log: {reason(exc)}", file=sys.stderr)
         return 1
-    (write_csv if csv else print_report)(figures, out)
+    if csv:
+        write_csv(figures, out)
+    else:
+        print_report(figures, out, named)
+    return 0
+
+
+def call_steps(log: EventLog, call_sid: str) -> list[EventRow]:
+    """Return one call's events in order, found by its CallSid hashed as the log's writers hash it."""
+    with log.engine.connect() as conn:
+        return list(conn.execute(select(EventRow).where(EventRow.call_hash == log.keyed("call", call_sid))
+                                 .order_by(EventRow.at, EventRow.id)).all())
+
+
+def step_line(row: EventRow, named: Names) -> str:
+    """Describe one event of a call, by name."""
+    kind = row.kind.replace("_", " ")
+    if row.kind in ("option_chosen", "transfer_attempted", "transfer_outcome"):
+        what = (named.option(row.menu, row.organisation) if row.kind == "option_chosen"
+                else named.organisation(row.organisation))
+        detail = f"{what}: {row.outcome}" if row.outcome else what
+    elif row.kind in END_KINDS:
+        detail = row.outcome
+    elif row.kind in ("language_chosen", "emergency_key"):
+        detail = f"{row.lang}, at {named.menu(row.menu)}" if row.lang else f"at {named.menu(row.menu)}"
+    else:
+        detail = ""
+    return f"{utc(row.at):%Y-%m-%d %H:%M:%S}  {kind}" + (f"  {detail}" if detail else "")
+
+
+def run_call(events_url: str, call_sid: str, secret: bytes | None, out: TextIO, named: Names = Names()) -> int:
+    """`ivr report --call CA…`: list one call's steps, found by its CallSid."""
+    call_sid = call_sid.strip()
+    if not secret:
+        print("ivr report: --call needs the call-event log's secret (IVR_EVENTS_SECRET, or the file "
+              "IVR_EVENTS_SECRET_FILE names): the log keeps CallSids only hashed with it", file=sys.stderr)
+        return 2
+    try:
+        log = EventLog(events_url, b"")
+        if not log.hash_as_writers(secret):
+            print("ivr report: the secret given is not the one this log's events were hashed with: "
+                  "no call can be found with it", file=sys.stderr)
+            return 1
+        steps = call_steps(log, call_sid)
+    except SQLAlchemyError as exc:
+        print(f"ivr report: cannot read the call-event log: {reason(exc)}", file=sys.stderr)
+        return 1
+    if not steps:
+        print(f"ivr report: no call {call_sid} in the call-event log (a CallSid starts with CA; events older than "
+              "the retention period are removed)", file=sys.stderr)
+        return 1
+    print(f"Call {call_sid} (times in UTC)", file=out)
+    for row in steps:
+        print("  " + step_line(row, named), file=out)
     return 0
 
 

@@ -337,6 +337,13 @@ class EventLog:
         mac.update(f"{purpose}\0{value}".encode())
         return mac.hexdigest()[:32]
 
+    def hash_as_writers(self, secret: bytes) -> bool:
+        """Let a log that only reads hash as its writers do (to find a call by its CallSid); tell whether the secret is the log's."""
+        self._use_secret(secret)  # still a reader: it never writes
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(Meta.value).where(Meta.key == FINGERPRINT)).scalar()
+        return stored is None or stored == self.fingerprint()
+
     def caller_hash(self, caller: str | None) -> str | None:
         """Return the caller's hash, or None for a withheld number."""
         caller = (caller or "").strip()

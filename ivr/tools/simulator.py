@@ -29,6 +29,10 @@ __all__ = ["OUTCOMES", "Call", "Event", "FlaskTransport", "HttpTransport", "Simu
 MOMENT = "ivr.at"
 # A moment without an offset is the organisations' local time: their hours' default zone.
 LOCAL = ZoneInfo(Hours.model_fields["timezone"].default)
+# Where Twilio posts the end of a call: the number's status callback, as the administrators' guide sets it.
+STATUS_PATH = "/voice/status"
+# A simulated call's length: words said at 150 a minute, a silence waited out, a transfer answered.
+WORDS_A_SECOND, SILENCE_SECONDS, DIAL_SECONDS = 2.5, 5, 42
 MOMENT_FORM = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?")
 MOMENT_HELP = (f"write the date and the time of day as YYYY-MM-DD HH:MM, like '2026-12-05 22:00' ({LOCAL.key} time), "
                "or with a UTC offset, like '2026-12-05T22:00+01:00'")
@@ -91,7 +95,23 @@ class Call:
 
     events: list[Event] = field(default_factory=list)
     ended: str = ""
-    requests: int = 0
+    requests: int = 0  # documents requested; the status callback at the end is not one
+    status: int | None = None  # the HTTP status the end-of-call status callback was answered with
+
+    @property
+    def seconds(self) -> int:
+        """Estimate how long the call lasted, as Twilio's CallDuration would say (no real time passes here)."""
+        total = 0.0
+        for e in self.events:
+            if e.kind in ("say", "play"):
+                total += len(e.text.split()) / WORDS_A_SECOND
+            elif e.kind == "pause":
+                total += float(e.text or 1)
+            elif e.kind == "silence":
+                total += SILENCE_SECONDS
+            elif e.kind == "dial" and e.text.endswith("→ completed"):
+                total += DIAL_SECONDS
+        return round(total)
 
     @property
     def heard(self) -> list[str]:
@@ -159,7 +179,9 @@ class FlaskTransport:
             parts.path, query_string=parts.query, data=params, headers=headers,
             base_url=f"{parts.scheme}://{parts.netloc}", environ_overrides=self.environ,
         )
-        return response.status_code, response.get_data(as_text=True)
+        # Closed once read, as a server closes it once sent: a step's events are written then (call_on_close).
+        with response:
+            return response.status_code, response.get_data(as_text=True)
 
 
 class HttpTransport:
@@ -193,6 +215,7 @@ class Simulator:
         # Audio is opaque to a simulator: this names the words of a played file, where known.
         self.audio_words = audio_words or (lambda url: None)
         self.requests_made = 0
+        self.sid = ""  # the CallSid of the call last requested
 
     def call(self, keys: Iterable[str] | None = None, dial_outcomes: Iterable[str] = (),
              ask: Callable[[], str | None] | None = None,
@@ -218,7 +241,14 @@ class Simulator:
         while waiting is not None:
             waiting, call.ended = self.answer(waiting, next_input(), outcomes, note)
         call.requests = self.requests_made
+        call.status = self.end(self.sid, call.seconds)
         return call
+
+    def end(self, sid: str, seconds: int) -> int:
+        """Send Twilio's status callback for a call that is over, signed; return the HTTP status it was answered with."""
+        params = {"CallStatus": "completed", "CallDuration": str(seconds),
+                  "CallbackSource": "call-progress-events", "SequenceNumber": "0"}
+        return self.request(self.base_url + STATUS_PATH, sid, params)[0]
 
     def start(self, outcomes: Iterator[str], note: Callable[[Event], None]) -> tuple["Waiting | None", str]:
         """Ring the hotline; run its answer up to the first prompt that waits for the caller."""
@@ -271,6 +301,7 @@ class Simulator:
             "CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": self.caller, "To": self.called,
             "CallStatus": "in-progress", "ApiVersion": "2010-04-01", "Direction": "inbound", **extra,
         }
+        self.sid = sid  # the call's, for its status callback at the end
         signature = self.validator.compute_signature(url, params)
         return self.transport.post(url, params, {"X-Twilio-Signature": signature})
 
@@ -293,7 +324,7 @@ class Simulator:
                 number = (verb.findtext("Number") or verb.text or "").strip()
                 note(Event("dial", f"{number} → {outcome}"))
                 if verb.get("action"):
-                    duration = "42" if outcome == "completed" else "0"
+                    duration = str(DIAL_SECONDS) if outcome == "completed" else "0"
                     return self.follow(urllib.parse.urljoin(url, verb.get("action")),
                                        {"DialCallStatus": outcome, "DialCallDuration": duration}, sid, requests, outcomes, note)
             elif verb.tag == "Redirect":
