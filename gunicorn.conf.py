@@ -1,5 +1,6 @@
 """gunicorn's settings beyond the Procfile's line: read by gunicorn from the folder it starts in."""
 import gc
+import logging
 import sys
 
 # How long a thread waiting for the interpreter lets another run before asking it to stop (Python's
@@ -20,6 +21,23 @@ threads = 64
 preload_app = True
 
 
+def log_the_hotline():
+    """Send the hotline's own log (reloads and what they changed, refused changes) where gunicorn's goes, as gunicorn writes it.
+
+    Without a handler Python prints only warnings and errors: a successful reload would go unsaid.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+                                           "%Y-%m-%d %H:%M:%S %z"))
+    hotline = logging.getLogger("ivr")
+    hotline.addHandler(handler)
+    hotline.setLevel(logging.INFO)
+
+
+# Here, as gunicorn reads its settings: before the master loads the app, whose first messages count too.
+log_the_hotline()
+
+
 def pre_fork(server, worker):
     """Make the memory in which the new worker keeps its count of call events not yet written."""
     from ivr.eventlog import workers
@@ -28,14 +46,16 @@ def pre_fork(server, worker):
 
 
 def post_fork(server, worker):
-    """Give a new worker its count of call events held; have it look for configuration changes since the master loaded it."""
+    """Give a new worker its count of call events held, and its own watcher of the configuration's files."""
     from ivr.eventlog import workers
 
     workers.on_worker_forked(server, worker)  # its count of call events held, where the master can read it
     app = getattr(server.app, "callable", None)  # the preloaded app (None without preload_app)
     live = getattr(app, "extensions", {}).get("ivr.live")
     if live is not None:
-        live.look_soon()  # at its first request, in the background: it answers at once meanwhile
+        # Every IVR_RELOAD_INTERVAL seconds, requests or not, first at once: the master may have loaded
+        # long ago. The worker answers with the master's configuration meanwhile.
+        live.watch()
 
 
 def child_exit(server, worker):

@@ -45,15 +45,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        """Report the configuration in use; to the administrator also what it holds and why a change was refused."""
+        """Report the configuration in use; to the administrator also what it holds and why a change was refused.
+
+        Every worker watches the files itself (ivr.voice.live), so every worker answers the same status
+        and version within a few seconds of a change. With ?strict=1 a refused change answers 503, for
+        monitoring that only reads status codes.
+        """
+        from flask import request
+
         runtime, error = g.ivr, app.extensions["ivr.live"].error
         hotline = runtime.hotline
         # A configured language that callers do not get is said, so that monitoring can see it.
         health = {"status": "ok" if error is None else "stale", "version": runtime.version, "not_offered": sorted(hotline.not_offered)}
+        code = 503 if error is not None and request.args.get("strict") == "1" else 200
         if not admin.authorised():
-            return health  # the error's text names files, lines and values: not for anyone who asks
+            return health, code  # the error's text names files, lines and values: not for anyone who asks
+        # The worker's pid and its count of refused signatures differ from worker to worker: all else is the same.
         return health | {"languages": [lang.code for lang in hotline.languages], "not_offered": hotline.not_offered,
                          "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
-                         "refused_signatures": app.extensions["ivr.refused"].count, "translations": admin.translations(hotline)}
+                         "worker": os.getpid(), "refused_signatures": app.extensions["ivr.refused"].count,
+                         "translations": admin.translations(hotline)}, code
 
     return app

@@ -109,3 +109,36 @@ def test_a_yaml_bomb_is_refused_at_once_and_the_next_fix_is_taken(live):
     edit(config / "hotline.yaml", "gather_timeout: 6", "gather_timeout: 7")
     health = settle(app)
     assert health["status"] == "ok" and health["version"] != before
+
+
+def test_strict_healthz_answers_503_while_a_change_is_refused(live):
+    app, config = live
+    assert app.test_client().get("/healthz?strict=1").status_code == 200
+    edit(config / "menus.yaml", "organisation: politie", "organisation: polite")
+    assert settle(app)["status"] == "stale"
+    response = app.test_client().get("/healthz?strict=1")
+    assert (response.status_code, response.get_json()["status"]) == (503, "stale")
+    assert app.test_client().get("/healthz").status_code == 200  # without the flag: as before
+
+
+def test_a_reload_is_logged_with_what_it_changed(live, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="ivr.voice.live")
+    app, config = live
+    text = (config / "menus.yaml").read_text()
+    start = text.index("      - key: 7")
+    (config / "menus.yaml").write_text(text[:start] + text[text.index("  victims:"):text.index("  iom:")])
+    edit(config / "menus.yaml", "", "")
+    health = settle(app)
+    assert f"configuration reloaded: version {health['version']} replaces" in caplog.text
+    assert "; menus removed: iom" in caplog.text
+
+
+def test_an_older_load_never_replaces_a_newer_one(live):
+    app, _ = live
+    live_ = app.extensions["ivr.live"]
+    served, seen = live_.runtime, live_.seen
+    older = app.extensions["ivr.live"].build(live_.config)
+    live_.swap(older, seen - 1)  # files read before those served: a slow look finishing late
+    assert live_.runtime is served and live_.seen == seen

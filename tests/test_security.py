@@ -1,6 +1,8 @@
 """Only requests that Twilio signed are answered."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from twilio.request_validator import RequestValidator
 
@@ -80,6 +82,7 @@ def test_healthz_needs_no_signature_and_tells_strangers_only_the_state(client):
     assert len(body.pop("version")) == 12
     # Which configured languages callers do not get, by code: for monitoring, nothing of the files.
     assert body == {"status": "ok", "not_offered": ["so", "ti"]}
+    assert client.get("/healthz?strict=1").status_code == 200  # 503 only while a change is refused (test_reload.py)
 
 
 @pytest.mark.parametrize("password", ["", "wrong"])
@@ -88,7 +91,8 @@ def test_healthz_details_need_the_administrators_password(app, client, monkeypat
     assert set(client.get("/healthz", auth=("any", password) if password else None).get_json()) == {"status", "version", "not_offered"}
     body = client.get("/healthz", auth=("any", "admin-secret")).get_json()
     assert len(body.pop("version")) == 12
-    assert isinstance(body.pop("refused_signatures"), int)
+    assert isinstance(body.pop("refused_signatures"), int)  # this worker's: each worker counts its own
+    assert body.pop("worker") == os.getpid()  # which worker answered: the test's own process here
     assert set(body.pop("translations")) == {"nl", "ar", "tr", "pl", "uk", "ru", "fr", "es", "fa", "ti", "so"}
     assert set(body.pop("not_offered")) == {"so", "ti"}
     assert body == {"status": "ok", "languages": ["nl", "en", "ar", "tr", "pl", "uk", "ru", "fr", "es", "fa"],

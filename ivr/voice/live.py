@@ -106,8 +106,9 @@ class Live:
         self.keep = LastGood(Path(app.config["IVR_LAST_GOOD"]), self.config)
         self.error: str | None = None  # why the files on disk are not what is served
         self.seen = 0  # when the files of the runtime served were read (time.time_ns())
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by the one look running in this process
         self._checked = time.monotonic()
+        self._watcher: threading.Thread | None = None  # this process's own looks, requests or not (watch)
         self._stamp = stamp(watched(self.config, self.prompts))
         try:
             self.runtime, self.seen = self.load()
@@ -153,9 +154,10 @@ class Live:
         return runtime
 
     def current(self) -> Runtime:
-        """Return the runtime for this request; look for changed files now and then, in the background."""
+        """Return the runtime for this request; without a watcher, look for changed files now and then, in the background."""
         now = time.monotonic()
-        if self.interval > 0 and now - self._checked >= self.interval and self._lock.acquire(blocking=False):
+        if self._watcher is None and self.interval > 0 and now - self._checked >= self.interval \
+                and self._lock.acquire(blocking=False):
             self._checked = now
             # Loading a large configuration takes seconds: no caller's request waits for it.
             try:
@@ -165,12 +167,24 @@ class Live:
                 log.error("cannot look for configuration changes now: %s", exc)
         return self.runtime
 
-    def look_soon(self) -> None:
-        """Look for changes at the next request, in the background: a worker forked from a master started long ago.
+    def watch(self) -> None:
+        """Look for changes every `interval` seconds in a thread of this process, whether requests come or not.
 
-        It serves the master's runtime until then: a new worker answers at once, whatever loading takes.
+        Started in each worker after the fork (gunicorn.conf.py): threads do not survive a fork, and
+        a worker that waits for a request to look serves its first caller an old menu and keeps one
+        for as long as nobody calls. The first look is at once: the master may have loaded long ago.
         """
-        self._checked = -float("inf")
+        if self.interval <= 0 or (self._watcher is not None and self._watcher.is_alive()):
+            return
+        self._watcher = threading.Thread(target=self._watch, name="config-watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while True:
+            if self._lock.acquire(blocking=False):  # else a look is running already: the next turn is soon
+                self._checked = time.monotonic()
+                self._look()
+            time.sleep(self.interval)
 
     def _look(self) -> None:
         try:
@@ -206,20 +220,40 @@ class Live:
         """Serve a valid copy another worker kept of files read after ours (while the files on disk are invalid)."""
         newer = [kept for kept in self.keep.copies() if kept.seen > self.seen]
         if newer:
+            log.info("following the valid configuration another worker kept (the files on disk are refused)")
             self.swap(self.build(newer[0].folder), newer[0].seen)
 
     def swap(self, runtime: Runtime, seen: int) -> None:
+        """Serve runtime, whose files were read at `seen`; never one read before the runtime served."""
+        if seen < self.seen:  # a slow load finishing after a newer one: the newer change wins
+            log.warning("not serving version %s: its files were read before those of version %s, served now",
+                        runtime.version, self.runtime.version)
+            return
         if runtime.version != self.runtime.version:
-            log.info("configuration reloaded: version %s replaces %s", runtime.version, self.runtime.version)
-        before, after = offered(self.runtime.hotline), offered(runtime.hotline)
-        if before != after:
-            log.warning("languages offered now: %s (before: %s)", ", ".join(after) or "none", ", ".join(before) or "none")
+            log.info("configuration reloaded: version %s replaces %s; %s", runtime.version, self.runtime.version,
+                     "; ".join(changes(self.runtime.hotline, runtime.hotline))
+                     or "no language, menu or organisation added or removed")
         self.runtime, self.seen = runtime, seen  # requests see the old runtime or the new, never a mix
         self.app.extensions["ivr"] = runtime
 
 
 def offered(hotline: Hotline) -> list[str]:
     return [lang.code for lang in hotline.languages]
+
+
+def changes(old: Hotline, new: Hotline) -> list[str]:
+    """Say what a reload changes that an administrator looks for: languages offered, menus and organisations added or removed."""
+    out = []
+    before, after = offered(old), offered(new)
+    if before != after:
+        out.append(f"languages offered: {', '.join(after) or 'none'} (before: {', '.join(before) or 'none'})")
+    for what, was, now in (("menus", old.menus, new.menus), ("organisations", old.organisations, new.organisations)):
+        added, removed = sorted(set(now) - set(was)), sorted(set(was) - set(now))
+        if added:
+            out.append(f"{what} added: {', '.join(added)}")
+        if removed:
+            out.append(f"{what} removed: {', '.join(removed)}")
+    return out
 
 
 def lost(served: Hotline, new: Hotline) -> list[Problem]:
@@ -263,7 +297,7 @@ def last_resort(hotline, flow: CallFlow) -> bytes:
 
 
 def init_app(app: Flask) -> None:
-    """Load the configuration, and check for changes before each request."""
+    """Load the configuration; look for changes at requests until a worker starts its own watcher (Live.watch)."""
     live = Live(app, lambda folder: build_runtime(app, folder), app.config["IVR_RELOAD_INTERVAL"])
     app.extensions["ivr.live"] = live
     app.extensions["ivr"] = live.runtime
