@@ -67,7 +67,7 @@ SETTINGS = (
     Setting("IVR_PROMPTS_URL", "", "this app", "where Twilio fetches the audio from (a CDN's base URL); by default this app serves it"),
     Setting("IVR_PROXY_HOPS", 1, "1", "proxies in front of the app whose X-Forwarded-* headers are trusted (1 on Heroku; 0 when nothing is in front)",
             whole(0), "a whole number (0 or more)"),
-    Setting("IVR_RELOAD_INTERVAL", 2.0, "2", "seconds between looks for changed configuration, catalogs and prompts (0: never)",
+    Setting("IVR_RELOAD_INTERVAL", 1.0, "1", "seconds between looks for changed configuration, catalogs and prompts (0: never)",
             seconds, "a number of seconds (0 or more)"),
     Setting("IVR_BUILD_PROMPTS", True, "on",
             "'off': a loaded change never builds audio itself; a language it leaves without audio is then not offered (a reload that would lose one is refused)",
