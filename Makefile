@@ -10,13 +10,14 @@ PORT ?= 5000
 .PHONY: run test check venv clean system-packages bench bench-tools
 
 # espeak-ng and sox build and convert prompts offline; chromium runs the web simulator's
-# browser tests; postgresql's server runs the shared call-event log's tests. The tests use all
-# four for real. Installed with apt-get where they are missing (as root, or through sudo).
+# browser tests; postgresql's server runs the shared call-event log's tests; systemd's
+# systemd-analyze verifies deploy/ivr-hotline.service. The tests use all five for real.
+# Installed with apt-get where they are missing (as root, or through sudo).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
 	@command -v espeak-ng >/dev/null && command -v sox >/dev/null && command -v chromium >/dev/null && \
-	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng sox libsox-fmt-mp3 chromium postgresql >/dev/null; }
+	  command -v systemd-analyze >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng sox libsox-fmt-mp3 chromium postgresql systemd >/dev/null; }
 
 # The virtual environment is rebuilt whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
