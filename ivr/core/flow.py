@@ -388,13 +388,13 @@ class CallFlow:
         An option heard with another one matching too, or with the recogniser unsure, is named to be
         confirmed first (CONFIRMING and its key); the emergency never waits for a confirmation.
         """
-        if self.speech.emergency_heard(speech, pos.lang):
-            return self.emergency.key
-        if pos.kind == "confirm":
-            return {"yes": self.keys.confirm, "no": self.keys.reject}.get(self.speech.answer(pos.lang, speech) or "")
         if pos.kind != "menu":
+            if self.speech.emergency_heard(speech, pos.lang):
+                return self.emergency.key
+            if pos.kind == "confirm":
+                return {"yes": self.keys.confirm, "no": self.keys.reject}.get(self.speech.answer(pos.lang, speech) or "")
             return None
-        heard = self.speech.understand(pos.lang, pos.trail[-1], speech)
+        heard = self.speech.understand(pos.lang, pos.trail[-1], speech)  # the emergency first, there too
         if heard.key is None or heard.key == self.emergency.key:
             return heard.key
         # Sure: no other option matched, the recogniser sure, and more than one word that counts ("taciz" alone

@@ -48,20 +48,13 @@ class Speech:
         self._raw: dict[tuple[str, str], list[Phrase]] = {}
         self._others: dict[tuple[str, str, str], frozenset[str]] = {}
 
-    def option(self, lang: str, menu: str, speech: str) -> str | None:
-        """Return the key of the option the words name: the emergency key for 112 or an emergency word; None when unsure."""
-        return self.understand(lang, menu, speech).key
-
-    def understand(self, lang: str, menu: str | None, speech: str) -> Understanding:
-        """Decide what a spoken answer names at menu (None: no menu, only the emergency counts), and say why."""
+    def understand(self, lang: str, menu: str, speech: str) -> Understanding:
+        """Decide what a spoken answer names at menu (the emergency number or an emergency word first), and say why."""
         heard = words(lang, speech)
         counted = self.counted(lang, heard)
         out = Understanding(None, heard, sorted(counted))
-        if self.emergency_heard(speech, lang):
+        if self.alarm(lang, heard, counted):
             out.key, out.reason = self.emergency.key, "the emergency number or an emergency word"
-            return out
-        if menu is None:
-            out.reason = "no menu here: only the emergency counts"
             return out
         for key, options in self.options(lang, menu):
             for phrase in options:
@@ -104,11 +97,14 @@ class Speech:
     def emergency_heard(self, speech: str, lang: str = "") -> bool:
         """Tell whether the emergency number (its digits) or, in lang, an emergency word was said."""
         heard = words(lang, speech)
+        return self.alarm(lang, heard, self.counted(lang, heard) if lang else frozenset())
+
+    def alarm(self, lang: str, heard: list[str], counted: frozenset[str]) -> bool:
+        """Tell whether heard words (and those that counted) hold the emergency number or, in lang, an emergency word."""
         if self.emergency.number.e164 in "".join(heard):
             return True
         if not lang:
             return False
-        counted = self.counted(lang, heard)
         if any(word.startswith(NOT) for word in counted):
             return False  # "I am not in danger": words with a negation raise no alarm (the key and the number still do)
         return any(phrase.stems <= counted for phrase in self.alarms(lang))
