@@ -362,7 +362,7 @@ def simulated_moment(at: str, url: str | None):
 
 def simulators(args, folder: Path, prompts: Path):
     """Return a maker of Simulators (by caller number and moment) for --url or the app in this process, or an exit code."""
-    from .loading.config import ConfigError
+    from .core.problems import ConfigError
     from .tools.simulator import FlaskTransport, HttpTransport, Simulator
 
     if args.url:

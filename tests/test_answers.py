@@ -37,12 +37,7 @@ def post(app, path: str, params: dict, signature: str | None = None, headers: di
 
 
 def kinds(app) -> list[str]:
-    from sqlalchemy import select
-
-    from ivr.eventlog.store import EventRow
-
-    with app.extensions["ivr.events"].engine.connect() as conn:
-        return [row.kind for row in conn.execute(select(EventRow.kind).order_by(EventRow.id))]
+    return [kind for kind, in app.extensions["ivr.events"].db.rows("SELECT kind FROM call_events ORDER BY id")]
 
 
 def test_a_repeated_step_is_answered_before_flask_with_the_same_bytes(hotline):

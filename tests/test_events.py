@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
 
 from ivr import create_app
 from ivr.eventlog import extension, store
 from ivr.core.actions import Position
 from ivr.core import settings
-from ivr.eventlog.extension import database_url, events_url
+from ivr.eventlog.database import Database
+from ivr.eventlog.extension import events_url
 from ivr.eventlog.secrets import events_secret, secret_file
 from ivr.eventlog.steps import step_events
 from ivr.eventlog.store import EventRow, EventLog
@@ -43,8 +43,7 @@ def sqlite_url(folder) -> str:
 
 
 def rows(log: EventLog) -> list:
-    with log.engine.connect() as conn:
-        return conn.execute(select(EventRow).order_by(EventRow.id)).all()
+    return [EventRow(row[0], log.db.read_moment(row[1]), *row[2:]) for row in log.db.rows("SELECT * FROM call_events ORDER BY id")]
 
 
 @pytest.fixture
@@ -91,15 +90,11 @@ def twilio(events_app) -> Twilio:
 
 def test_numbers_and_call_sids_are_kept_nowhere(tmp_path, app_log, twilio, caplog):
     log = app_log
-    caplog.set_level(logging.DEBUG)
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)  # every statement and its values, if shown
-    try:
-        log.record(SID, NUMBER, "call_started")
-        log.record(SID, NUMBER, "language_chosen", lang="nl", menu="main")
-        log.record(SID, NUMBER, "no_such_kind")  # a failure is logged too
-        assert twilio.status("completed").status_code == 204
-    finally:
-        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    caplog.set_level(logging.DEBUG)  # every line any part of the app logs
+    log.record(SID, NUMBER, "call_started")
+    log.record(SID, NUMBER, "language_chosen", lang="nl", menu="main")
+    log.record(SID, NUMBER, "no_such_kind")  # a failure is logged too
+    assert twilio.status("completed").status_code == 204
     assert len(rows(log)) == 3
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("events.sqlite3*"))
     assert b"call_ended" in stored  # the test reads the data, wherever SQLite put it (WAL or file)
@@ -139,8 +134,7 @@ def test_sqlite_log_uses_wal_and_waits_for_other_writers(log, tmp_path):
     with sqlite3.connect(tmp_path / "events.sqlite3") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     conn.close()
-    with log.engine.connect() as conn:
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 5000
+    assert log.db.rows("PRAGMA busy_timeout") == [(5000,)]
 
 
 def test_purge_removes_only_events_past_the_limit(log):
@@ -177,16 +171,15 @@ def test_four_processes_writing_at_once_lose_no_event(tmp_path):
     # Each worker found or made the tables at start, and wrote every event.
     assert outcomes == [(True, 0)] * workers
     log = EventLog(url, SECRET)
-    with log.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(EventRow)).scalar_one() == workers * each
+    assert log.db.rows("SELECT COUNT(*) FROM call_events") == [(workers * each,)]
 
 
 @pytest.mark.parametrize("breakage", ["dropped table", "unwritable location", "unknown kind"])
 def test_a_failed_write_is_counted_and_logged_never_raised(tmp_path, log, breakage, caplog):
     kind = "call_started"
     if breakage == "dropped table":
-        with log.engine.begin() as conn:
-            conn.execute(text("DROP TABLE call_events"))
+        with log.db.session() as cursor:
+            cursor.execute("DROP TABLE call_events")
     elif breakage == "unwritable location":
         log = EventLog(sqlite_url(tmp_path / "no" / "such" / "folder"), SECRET)
     else:
@@ -201,18 +194,35 @@ def test_a_failed_write_is_counted_and_logged_never_raised(tmp_path, log, breaka
 
 
 @pytest.mark.parametrize("given, used", [
-    ("postgres://user:pw@db.example:5432/d1", "postgresql+psycopg://user:pw@db.example:5432/d1"),
-    ("postgresql://user:pw@db.example/d1", "postgresql+psycopg://user:pw@db.example/d1"),
-    ("postgresql+psycopg://user@db.example/d1", "postgresql+psycopg://user@db.example/d1"),
-    ("sqlite:////var/lib/ivr/events.sqlite3", "sqlite:////var/lib/ivr/events.sqlite3"),
+    ("postgres://user:pw@db.example:5432/d1", "postgresql://user:pw@db.example:5432/d1"),  # as Heroku gives it
+    ("postgresql://user:pw@db.example/d1", "postgresql://user:pw@db.example/d1"),
+    ("postgresql+psycopg://user@db.example/d1", "postgresql://user@db.example/d1"),  # as earlier versions wanted it
 ])
-def test_database_urls_name_the_installed_driver(given, used):
-    assert database_url(given) == used
+def test_postgresql_urls_reach_psycopg_in_its_own_form(given, used):
+    assert Database(given).conninfo == used
+
+
+@pytest.mark.parametrize("given, path", [
+    ("sqlite:////var/lib/ivr/events.sqlite3", "/var/lib/ivr/events.sqlite3"),
+    ("sqlite:///instance/events.sqlite3", "instance/events.sqlite3"),
+    ("sqlite://", None),
+    ("sqlite:///:memory:", None),
+])
+def test_sqlite_urls_name_their_file_as_sqlalchemy_read_them(given, path):
+    assert Database(given).path == path
+
+
+@pytest.mark.parametrize("given", ["mysql://user:secret@db/d1", "events.sqlite3", ""])
+def test_a_database_the_log_cannot_use_is_refused_by_name_without_its_password(given):
+    with pytest.raises(ValueError) as refused:
+        Database(given)
+    assert str(refused.value) == (f"the call-event log cannot use {given.replace(':secret@', ':***@')!r}: give "
+                                  "sqlite:///path/to/file.sqlite3 or postgresql://user:password@host/database")
 
 
 def test_events_url_prefers_its_own_setting_then_database_url_then_the_instance_folder(tmp_path):
     assert events_url(str(tmp_path), {}) == f"sqlite:///{tmp_path}/events.sqlite3"
-    assert events_url(str(tmp_path), {"DATABASE_URL": "postgres://h/d"}) == "postgresql+psycopg://h/d"
+    assert events_url(str(tmp_path), {"DATABASE_URL": "postgres://h/d"}) == "postgres://h/d"
     assert events_url(str(tmp_path), {"DATABASE_URL": "postgres://h/d", "IVR_EVENTS_URL": "sqlite:///x"}) == "sqlite:///x"
 
 
@@ -243,7 +253,7 @@ def test_a_new_local_log_makes_its_secret_readable_by_its_user_only(tmp_path):
 
 
 @pytest.mark.parametrize("configured, url, env, message", [
-    ("", "postgresql+psycopg://h/d", {}, "IVR_EVENTS_SECRET is not set: a shared event database needs one secret for every server"),
+    ("", "postgres://h/d", {}, "IVR_EVENTS_SECRET is not set: a shared event database needs one secret for every server"),
     ("short", "sqlite:///x", {}, "IVR_EVENTS_SECRET is too short: use at least 32 random characters"),
     ("", "sqlite:///x", {"HOME": ""}, "IVR_EVENTS_SECRET is not set and this user has no home folder to keep it in"),
 ])
@@ -271,7 +281,7 @@ def test_init_app_needs_no_setup_and_applies_the_retention_limit(tmp_path, monke
         return app.extensions["ivr.events"]
 
     log = start()
-    assert str(log.engine.url) == f"sqlite:///{instance / 'events.sqlite3'}"
+    assert log.db.url == f"sqlite:///{instance / 'events.sqlite3'}"
     assert stat.S_IMODE((tmp_path / "config" / "ivr-hotline" / "events-secret").stat().st_mode) == 0o600
     assert not (instance / "events-secret").exists()
     log.record(SID, NUMBER, "call_started", at=datetime.now(timezone.utc) - timedelta(days=91))
@@ -357,8 +367,8 @@ def test_a_call_still_going_records_nothing(app_log, twilio, call_status):
 
 
 def test_status_callback_answers_even_when_the_log_is_broken(app_log, twilio, caplog):
-    with app_log.engine.begin() as conn:
-        conn.execute(text("DROP TABLE call_events"))
+    with app_log.db.session() as cursor:
+        cursor.execute("DROP TABLE call_events")
     assert twilio.status("completed").status_code == 204
     assert app_log.failures == 1
     assert "call event call_ended not recorded (1 lost in this process): OperationalError: no such table" in caplog.text

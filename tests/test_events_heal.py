@@ -26,12 +26,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, func, select
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
 from ivr.eventlog import extension, store, workers
-from ivr.eventlog.store import DIFFERENT_SECRET, MISSING_SECRET, EventRow, EventLog, Lost, Meta, Tally
+from ivr.eventlog.store import DIFFERENT_SECRET, MISSING_SECRET, EventLog, Tally
 from ivr.eventlog.report import report
 
 from .conftest import TOKEN
@@ -52,19 +51,11 @@ def sqlite_url(folder: Path) -> str:
 
 def stored(url: str) -> list[tuple[str, str]]:
     """Return the (call hash, kind) of every event in a log."""
-    log = EventLog(url, b"")
-    with log.engine.connect() as conn:
-        rows = conn.execute(select(EventRow.call_hash, EventRow.kind).order_by(EventRow.id)).all()
-    log.dispose()
-    return [tuple(row) for row in rows]
+    return [tuple(row) for row in EventLog(url, b"").db.rows("SELECT call_hash, kind FROM call_events ORDER BY id")]
 
 
 def lost(url: str) -> int:
-    log = EventLog(url, b"")
-    with log.engine.connect() as conn:
-        count = conn.execute(select(func.coalesce(func.sum(Lost.count), 0))).scalar_one()
-    log.dispose()
-    return count
+    return EventLog(url, b"").db.rows("SELECT COALESCE(SUM(count), 0) FROM lost_events")[0][0]
 
 
 def last_hour(log: EventLog):
@@ -302,8 +293,7 @@ def test_a_missing_secret_file_is_not_made_anew_beside_events(tmp_path, hotline,
     log._opened -= store.REFUSAL_REPEAT
     call(second, "CA-3")
     rows = EventLog(sqlite_url(tmp_path / "instance"), b"")
-    with rows.engine.connect() as conn:
-        callers = conn.execute(select(EventRow.caller_hash)).scalars().all()
+    callers = [caller for caller, in rows.db.rows("SELECT caller_hash FROM call_events")]
     assert len(callers) == 2 and len(set(callers)) == 1 and log.refusal is None
 
 
@@ -312,8 +302,8 @@ def test_a_log_with_events_but_no_fingerprint_yet_gets_no_new_secret_either(tmp_
     first = hotline(IVR_EVENTS_SECRET=SECRET)
     call(first)
     log = first.extensions["ivr.events"]
-    with log.engine.begin() as conn:
-        conn.execute(delete(Meta))
+    with log.db.session() as cursor:
+        cursor.execute("DELETE FROM event_log_meta")
     second = hotline()
     assert not (tmp_path / "config" / "ivr-hotline" / "events-secret").exists()
     assert second.extensions["ivr.events"].refusal == MISSING_SECRET.format(
@@ -329,8 +319,8 @@ def test_the_secret_an_earlier_version_kept_in_the_instance_folder_is_moved_out(
     old, moved = instance / "events-secret", tmp_path / "config" / "ivr-hotline" / "events-secret"
     old.write_text("k" * 64 + "\n")
     earlier = EventLog(sqlite_url(instance), b"k" * 64)
-    with earlier.engine.begin() as conn:
-        conn.execute(delete(Meta))  # earlier versions wrote no fingerprint
+    with earlier.db.session() as cursor:
+        cursor.execute("DELETE FROM event_log_meta")  # earlier versions wrote no fingerprint
     earlier.record("CA-0", NUMBER, "call_started")
     app = Flask("ivr", instance_path=str(instance))
     extension.init_app(app)
@@ -340,8 +330,7 @@ def test_the_secret_an_earlier_version_kept_in_the_instance_folder_is_moved_out(
     log = app.extensions["ivr.events"]
     assert log.refusal is None and log.secret == b"k" * 64
     log.record("CA-1", NUMBER, "call_started", now=True)
-    with log.engine.connect() as conn:
-        assert len(set(conn.execute(select(EventRow.caller_hash)).scalars())) == 1  # the same caller, recognised
+    assert len(set(log.db.rows("SELECT caller_hash FROM call_events"))) == 1  # the same caller, recognised
 
 
 def test_another_secret_is_refused_on_a_shared_postgresql_log_too(tmp_path):
@@ -352,11 +341,10 @@ def test_another_secret_is_refused_on_a_shared_postgresql_log_too(tmp_path):
                             "IVR_EVENTS_BATCH": 0}) for secret in (SECRET, OTHER_SECRET)]
         assert call(apps[0]).status_code == call(apps[1], "CA-2").status_code == 200
         log = apps[1].extensions["ivr.events"]
-        where = f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/refused"  # a password would show as ***
+        where = f"postgres://postgres@127.0.0.1:{server.port}/refused"  # as given; a password would show as ***
         assert log.refusal == DIFFERENT_SECRET.format(source="IVR_EVENTS_SECRET", database=where)
         assert log.failures == 1 and apps[0].extensions["ivr.events"].failures == 0
-        with log.engine.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(EventRow)).scalar_one() == 1
+        assert log.db.rows("SELECT COUNT(*) FROM call_events") == [(1,)]
         for app in apps:
             app.extensions["ivr.events"].dispose()
     finally:
@@ -374,8 +362,8 @@ def test_the_tally_follows_events_held_lost_and_counted(tmp_path, caplog):
     assert log.tally.read() == (3, 0, 0)
     log.flush()
     assert log.tally.read() == (0, 0, 0)
-    with log.engine.begin() as conn:  # a table gone: the write fails
-        conn.exec_driver_sql("DROP TABLE call_events")
+    with log.db.session() as cursor:  # a table gone: the write fails
+        cursor.execute("DROP TABLE call_events")
     log.record("CA-2", NUMBER, "call_started")
     log.record("CA-2", NUMBER, "language_chosen")
     log.flush()

@@ -74,3 +74,25 @@ def test_no_module_imports_itself_through_others():
         if node not in state:
             visit(node, [node])
     assert cycles == []
+
+
+# What a webhook worker never needs, kept out of its memory and start-up (bench/run.py measures both):
+# the YAML reader and checker (a kept check is read instead), the online voice and its HTTP stack,
+# the audio tagger, an ORM, and the PostgreSQL driver for a log kept in SQLite.
+NEVER_LOADED = ("yaml", "ivr.loading", "gtts", "requests", "tenacity", "mutagen", "sqlalchemy", "psycopg")
+
+
+def test_a_started_app_has_loaded_nothing_a_webhook_never_needs(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import json, sys\nfrom ivr import create_app\ncreate_app()\n"
+              "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in %r or m.startswith('ivr.loading'))))"
+              % (NEVER_LOADED,))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TWILIO_AUTH_TOKEN": "t" * 32, "IVR_BUILD_PROMPTS": "off",
+           "IVR_CHECKED": str(tmp_path / "checked"), "IVR_LAST_GOOD": str(tmp_path / "last-good"),
+           "IVR_EVENTS_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}", "IVR_EVENTS_SECRET": "s" * 32}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert "yaml" in first.stdout  # the first start checks the files: the test sees what it looks for
+    again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert again.stdout.strip() == "[]"

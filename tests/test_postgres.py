@@ -10,10 +10,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
 
 from ivr import create_app
-from ivr.eventlog.store import EventRow
 from ivr.eventlog.report import report
 
 from .conftest import free_port
@@ -103,7 +101,7 @@ def hotline():
 
     yield start
     for app in apps:
-        app.extensions["ivr.events"].engine.dispose()
+        app.extensions["ivr.events"].dispose()
 
 
 def step(app, path: str, sid: str, **params):
@@ -117,7 +115,7 @@ def step(app, path: str, sid: str, **params):
 def test_two_servers_share_one_postgresql_log(postgres, hotline):
     url = postgres.url("shared")
     first, second = hotline(url), hotline(url)
-    assert first.extensions["ivr.events"].engine.url.drivername == "postgresql+psycopg"
+    assert first.extensions["ivr.events"].db.kind == "postgresql"
     # One call handled by both servers (Twilio's requests land on either), then the same caller again.
     step(first, "/voice", "CA-one")
     step(second, "/voice/-/languages", "CA-one", Digits="2")  # English
@@ -134,8 +132,7 @@ def test_two_servers_share_one_postgresql_log(postgres, hotline):
     assert figures.options == {("main", "politie"): 1}
     assert (figures.transfers_attempted, figures.transfers) == (1, {"busy": 1})
     assert figures.abandoned == {"": 1}  # the second call, never put through, last heard the language menu
-    with log.engine.connect() as conn:
-        stored = " ".join(str(value) for row in conn.execute(select(EventRow)) for value in row)
+    stored = " ".join(str(value) for row in log.db.rows("SELECT * FROM call_events") for value in row)
     assert not any(form in stored for form in (*NUMBER_FORMS, "CA-one", "CA-two"))
 
 
@@ -145,8 +142,7 @@ def test_old_events_are_purged_by_their_time(postgres, hotline):
     for days in (91, 89):
         log.record("CA-old", NUMBER, "call_started", at=now - timedelta(days=days))
     assert log.purge(timedelta(days=90)) == 1
-    with log.engine.connect() as conn:
-        assert conn.execute(text("select count(*) from call_events")).scalar_one() == 1
+    assert log.db.rows("select count(*) from call_events") == [(1,)]
 
 
 def test_a_call_goes_on_while_the_database_is_away_and_the_log_catches_up(postgres, hotline, caplog):
@@ -165,7 +161,6 @@ def test_a_call_goes_on_while_the_database_is_away_and_the_log_catches_up(postgr
     finally:
         postgres.start()
     step(app, "/voice/-/languages", "CA-after", Digits="2")
-    with log.engine.connect() as conn:
-        kinds = conn.execute(text("select kind from call_events order by id")).scalars().all()
+    kinds = [kind for kind, in log.db.rows("select kind from call_events order by id")]
     assert kinds == ["call_started", "call_started", "language_chosen"]
     assert log.failures == 1

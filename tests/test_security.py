@@ -114,7 +114,7 @@ def test_no_token_no_server(monkeypatch):
 
 def test_invalid_configuration_no_server(tmp_path):
     from ivr import create_app
-    from ivr.loading.config import ConfigError
+    from ivr.core.problems import ConfigError
 
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "hotline.yaml").write_text("hotline: {}\n")

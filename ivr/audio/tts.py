@@ -8,9 +8,6 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from gtts import gTTS
-from gtts.tts import gTTSError
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 
 class SynthesisError(Exception):
@@ -26,6 +23,8 @@ class Engine(Protocol):
 
 def _transient(exc: BaseException) -> bool:
     """Tell whether a gTTS failure is worth another try: rate limits, server errors, dropped connections."""
+    from gtts.tts import gTTSError
+
     if not isinstance(exc, gTTSError):
         return False
     response = getattr(exc, "rsp", None)
@@ -45,6 +44,9 @@ class GTTSEngine:
         self.interval = interval  # at most one request started per interval, across threads
         self._lock = threading.Lock()
         self._next = 0.0
+        # Imported here: only building prompts needs gTTS and its HTTP stack (5 MiB a worker otherwise).
+        from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
         # Exponential back-off on 429, 5xx and dropped connections; other errors fail at once.
         self._synthesise = retry(
             retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
@@ -60,11 +62,15 @@ class GTTSEngine:
             time.sleep(delay)
 
     def _once(self, text: str, voice: str, slow: bool, out: Path) -> None:
+        from gtts import gTTS
+
         self._pace()
         with out.open("wb") as fh:
             gTTS(text, lang=voice, slow=slow, lang_check=False, timeout=self.timeout).write_to_fp(fh)
 
     def synthesise(self, text: str, voice: str, slow: bool, out: Path) -> None:
+        from gtts.tts import gTTSError
+
         try:
             self._synthesise(text, voice, slow, out)
         except gTTSError as exc:

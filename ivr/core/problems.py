@@ -47,3 +47,11 @@ def nearest(places: dict[KeyPath, Where], path: KeyPath) -> Where:
     while path and path not in places:
         path = path[:-1]
     return places.get(path, Where("?", 0))
+
+
+class ConfigError(Exception):
+    """The configuration has problems; str() lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

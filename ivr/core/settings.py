@@ -78,7 +78,7 @@ SETTINGS = (
             "where the results of checks are kept by the configuration's content, so that unchanged files are not checked again ('off': never)",
             lambda text: None if text == "off" else text),
     Setting("IVR_EVENTS_URL", None, "DATABASE_URL, else SQLite in instance/",
-            "the call-event log's database (an SQLAlchemy URL; postgres:// works as Heroku gives it)"),
+            "the call-event log's database (sqlite:///file or postgresql://…; postgres:// works as Heroku gives it)"),
     Setting("DATABASE_URL", None, "none", "the platform's database, used for the call-event log when IVR_EVENTS_URL is not set"),
     Setting("IVR_EVENTS_SECRET", "", "none", "the key (32 characters or more) that hashes callers' numbers and call ids in the call-event log; required with a shared database"),
     Setting("IVR_EVENTS_SECRET_FILE", "", "~/.config/ivr-hotline/events-secret",
@@ -114,3 +114,8 @@ def table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     rows += [f"| `{s.name}` | {s.shown} | {s.meaning} |" for s in SETTINGS]
     return "\n".join(rows) + "\n"
+
+
+def config_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the configuration folder: explicit, $IVR_CONFIG, or the shipped one."""
+    return Path(explicit or value("IVR_CONFIG"))

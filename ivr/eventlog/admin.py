@@ -7,8 +7,8 @@ from datetime import datetime
 from io import StringIO
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
 
+from .database import errors
 from .store import reason
 from .report import Names, Report, names, parse_since, report, sections, write_csv
 
@@ -79,7 +79,7 @@ def figures_since(since: str) -> Report:
         abort(Response(f"since: {exc}\n", status=400, mimetype="text/plain"))
     try:
         return report(current_app.extensions["ivr.events"], moment)
-    except SQLAlchemyError as exc:
+    except errors() as exc:
         abort(Response(f"The call-event log cannot be read: {reason(exc)}\n", status=503, mimetype="text/plain"))
 
 

@@ -8,23 +8,14 @@ from pathlib import Path
 
 from typing import Any, Mapping
 
-from sqlalchemy import make_url
-
 from ..core import settings
 
 from .secrets import events_secret, move_old_secret
+from .database import Database
 from .store import EventLog, reason
 
 log = logging.getLogger(__name__)
 SETTINGS = ("IVR_EVENTS_URL", "DATABASE_URL", "IVR_EVENTS_SECRET", "IVR_EVENTS_SECRET_FILE", "IVR_EVENTS_RETENTION_DAYS", "IVR_EVENTS_BATCH")
-
-
-def database_url(url: str) -> str:
-    """Return an SQLAlchemy URL: Heroku's postgres:// names the driver this app installs (psycopg 3)."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
 
 
 def events_url(instance: str | None = None, values: Mapping[str, Any] | None = None) -> str:
@@ -35,7 +26,7 @@ def events_url(instance: str | None = None, values: Mapping[str, Any] | None = N
     values = values if values is not None else settings.read()
     instance = instance or str(settings.ROOT / "instance")
     url = values.get("IVR_EVENTS_URL") or values.get("DATABASE_URL") or f"sqlite:///{Path(instance) / 'events.sqlite3'}"
-    return database_url(url)
+    return url
 
 
 def init_app(app) -> None:
@@ -50,7 +41,7 @@ def init_app(app) -> None:
                            {**os.environ, "IVR_EVENTS_SECRET_FILE": app.config["IVR_EVENTS_SECRET_FILE"]})
     if isinstance(secret, Path):
         move_old_secret(Path(app.instance_path) / "events-secret", secret)
-        folder = Path(make_url(url).database or ".").resolve().parent
+        folder = Path(Database(url).path or ".").resolve().parent
         if secret.resolve().is_relative_to(folder):
             log.warning("the call-event log's secret %s is in the database's folder: a copy of that folder gives "
                         "callers' numbers back in minutes; keep it elsewhere (IVR_EVENTS_SECRET_FILE)", secret)

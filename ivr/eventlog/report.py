@@ -8,11 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import aliased
-
-from .store import END_KINDS, EventRow, EventLog, Lost, reason, utc
+from .database import errors
+from .store import END_KINDS, EventRow, EventLog, reason, utc
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 CSV_COLUMNS = ("figure", "language", "menu", "organisation", "outcome", "count")
@@ -41,59 +38,59 @@ class Report:
         return sum(self.transfers.values())
 
 
+ENDS = ", ".join(f"'{kind}'" for kind in END_KINDS)
+# Callers by the calls they started since a moment (withheld numbers are not callers).
+CALLERS = """SELECT COUNT(*), COALESCE(SUM(CASE WHEN calls > 1 THEN 1 ELSE 0 END), 0) FROM (
+    SELECT caller_hash, COUNT(DISTINCT call_hash) AS calls FROM call_events
+    WHERE at >= %s AND kind = 'call_started' AND caller_hash IS NOT NULL GROUP BY caller_hash) AS started"""
+# The calls that ended since a moment without a transfer, counted by the last menu heard. Decided
+# here, from all of a call's events, and not when the end was recorded: by then another worker may
+# still have held the call's transfer, or its last step, in its batch. The menu is that of the call's
+# latest event naming one (the end itself names none, or, written by earlier versions, the same menu).
+ABANDONED = f"""WITH abandoned AS (
+    SELECT e.call_hash FROM call_events e WHERE e.at >= %s AND e.kind IN ({ENDS})
+    AND NOT EXISTS (SELECT 1 FROM call_events o WHERE o.call_hash = e.call_hash AND o.kind = 'transfer_attempted')
+    GROUP BY e.call_hash),
+  heard AS (
+    SELECT call_hash, menu, ROW_NUMBER() OVER (PARTITION BY call_hash ORDER BY at DESC, id DESC) AS n FROM call_events
+    WHERE call_hash IN (SELECT call_hash FROM abandoned) AND menu <> '' AND kind NOT IN ({ENDS}))
+SELECT COALESCE(heard.menu, ''), COUNT(*) FROM abandoned
+LEFT OUTER JOIN heard ON heard.call_hash = abandoned.call_hash AND heard.n = 1
+GROUP BY COALESCE(heard.menu, '')"""
+
+
 def report(log: EventLog, since: datetime) -> Report:
     """Count the log's events since a moment."""
-    recent = EventRow.at >= utc(since)
-    started = select(EventRow.caller_hash, func.count(EventRow.call_hash.distinct()).label("calls")).where(
-        recent, EventRow.kind == "call_started", EventRow.caller_hash.is_not(None)).group_by(EventRow.caller_hash).subquery()
-    with log.engine.connect() as conn:
-        def one(query) -> int:
-            return conn.execute(query).scalar_one()
+    db = log.db
+    moment = db.moment(utc(since))
+    with db.session() as cursor:
+        def one(query: str, *params) -> int:
+            return db.run(cursor, query, (moment, *params)).fetchone()[0]
+
+        def by(kind: str, *columns: str) -> dict:
+            names = ", ".join(columns)
+            rows = db.run(cursor, f"SELECT {names}, COUNT(*) FROM call_events WHERE at >= %s AND kind = %s GROUP BY {names}",
+                          (moment, kind)).fetchall()
+            return ranked({(tuple(row[:-1]) if len(columns) > 1 else row[0]): row[-1] for row in rows})
 
         def count(kind: str) -> int:
-            return one(select(func.count()).where(recent, EventRow.kind == kind))
+            return one("SELECT COUNT(*) FROM call_events WHERE at >= %s AND kind = %s", kind)
 
-        def by(kind: str, *columns) -> dict:
-            rows = conn.execute(select(*columns, func.count()).where(recent, EventRow.kind == kind).group_by(*columns))
-            return ranked({(tuple(row)[:-1] if len(columns) > 1 else row[0]): row[-1] for row in rows})
-
+        callers, repeat = db.run(cursor, CALLERS, (moment,)).fetchone()
         return Report(
             since=since,
-            calls=one(select(func.count(EventRow.call_hash.distinct())).where(recent, EventRow.kind == "call_started")),
-            callers=one(select(func.count()).select_from(started)),
-            repeat_callers=one(select(func.count()).select_from(started).where(started.c.calls > 1)),
-            languages=by("language_chosen", EventRow.lang),
-            options=by("option_chosen", EventRow.menu, EventRow.organisation),
+            calls=one("SELECT COUNT(DISTINCT call_hash) FROM call_events WHERE at >= %s AND kind = 'call_started'"),
+            callers=callers,
+            repeat_callers=repeat,
+            languages=by("language_chosen", "lang"),
+            options=by("option_chosen", "menu", "organisation"),
             transfers_attempted=count("transfer_attempted"),
-            transfers=by("transfer_outcome", EventRow.outcome),
-            transfers_to=by("transfer_outcome", EventRow.organisation, EventRow.outcome),
-            abandoned=ranked({menu: n for menu, n in conn.execute(abandoned_by_menu(since))}),
+            transfers=by("transfer_outcome", "outcome"),
+            transfers_to=by("transfer_outcome", "organisation", "outcome"),
+            abandoned=ranked(dict(db.run(cursor, ABANDONED, (moment,)).fetchall())),
             emergency_keys=count("emergency_key"),
-            events_lost=one(select(func.coalesce(func.sum(Lost.count), 0)).where(Lost.at >= utc(since))),
+            events_lost=one("SELECT COALESCE(SUM(count), 0) FROM lost_events WHERE at >= %s"),
         )
-
-
-def abandoned_by_menu(since: datetime):
-    """Return a query of the calls that ended since a moment without a transfer, counted by the last menu heard.
-
-    Decided here, from all of a call's events, and not when the end was recorded: by then another
-    worker may still have held the call's transfer, or its last step, in its batch.
-    """
-    other = aliased(EventRow)
-    abandoned = (select(EventRow.call_hash).where(EventRow.at >= utc(since), EventRow.kind.in_(END_KINDS))
-                 .where(~select(other.id).where(other.call_hash == EventRow.call_hash,
-                                                other.kind == "transfer_attempted").exists())
-                 .group_by(EventRow.call_hash).subquery())
-    # The menu of the call's latest event that names one (the end itself names none, or, written by
-    # earlier versions, the same menu).
-    heard = (select(EventRow.call_hash, EventRow.menu,
-                    func.row_number().over(partition_by=EventRow.call_hash, order_by=(EventRow.at.desc(), EventRow.id.desc())).label("n"))
-             .where(EventRow.call_hash.in_(select(abandoned.c.call_hash)), EventRow.menu != "", EventRow.kind.not_in(END_KINDS))
-             .subquery())
-    menu = func.coalesce(heard.c.menu, "")
-    return (select(menu, func.count())
-            .select_from(abandoned.outerjoin(heard, and_(heard.c.call_hash == abandoned.c.call_hash, heard.c.n == 1)))
-            .group_by(menu))
 
 
 def ranked(counts: dict) -> dict:
@@ -240,7 +237,7 @@ def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetim
     try:
         # Reading and deleting never hash: no secret is needed.
         figures = report(EventLog(events_url, b""), moment)
-    except SQLAlchemyError as exc:
+    except errors() as exc:
         print(f"ivr report: cannot read the call-event log: {reason(exc)}", file=sys.stderr)
         return 1
     if csv:
@@ -252,9 +249,8 @@ def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetim
 
 def call_steps(log: EventLog, call_sid: str) -> list[EventRow]:
     """Return one call's events in order, found by its CallSid hashed as the log's writers hash it."""
-    with log.engine.connect() as conn:
-        return list(conn.execute(select(EventRow).where(EventRow.call_hash == log.keyed("call", call_sid))
-                                 .order_by(EventRow.at, EventRow.id)).all())
+    rows = log.db.rows("SELECT * FROM call_events WHERE call_hash = %s ORDER BY at, id", (log.keyed("call", call_sid),))
+    return [EventRow(row[0], log.db.read_moment(row[1]), *row[2:]) for row in rows]
 
 
 def step_line(row: EventRow, named: Names) -> str:
@@ -287,7 +283,7 @@ def run_call(events_url: str, call_sid: str, secret: bytes | None, out: TextIO, 
                   "no call can be found with it", file=sys.stderr)
             return 1
         steps = call_steps(log, call_sid)
-    except SQLAlchemyError as exc:
+    except errors() as exc:
         print(f"ivr report: cannot read the call-event log: {reason(exc)}", file=sys.stderr)
         return 1
     if not steps:
@@ -307,7 +303,7 @@ def run_purge(events_url: str, older_than: str, out: TextIO, now: datetime | Non
         return 2
     try:
         removed = EventLog(events_url, b"").purge_before(cutoff)
-    except SQLAlchemyError as exc:
+    except errors() as exc:
         print(f"ivr events purge: cannot reach the call-event log: {reason(exc)}", file=sys.stderr)
         return 1
     print(f"removed {removed} call event{'' if removed == 1 else 's'} from before {cutoff:%Y-%m-%d %H:%M %Z}".rstrip(), file=out)

@@ -32,10 +32,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Integer, String, create_engine, delete, event, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from typing import NamedTuple
 
+from .database import COLUMNS, LABEL, Database, errors, integrity_errors
 from .secrets import MIN_SECRET, make_secret
 
 log = logging.getLogger(__name__)
@@ -49,8 +48,6 @@ ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
 # What Twilio sends as From for a withheld number: a word, or the word spelled on a keypad
 # (ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE). Not one caller: never counted as one.
 WITHHELD = {"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"}
-# Long enough for any language code, menu or organisation name (URL parts are at most 64).
-LABEL = 64
 # Steps a process keeps waiting for the database at most (minutes of a busy line's events).
 MAX_PENDING = 50_000
 # Seconds between two errors of a log that refuses to write (and between its looks at whether it still must).
@@ -67,44 +64,23 @@ MISSING_SECRET = ("call events not recorded: the secret file {source} is missing
                   "made only for a log without events)")
 NO_SECRET = "call events not recorded: this log has no secret, it only reads"
 
-
-class Base(DeclarativeBase):
-    """The log's tables."""
-
-
-class EventRow(Base):
-    """One step of one call."""
-
-    __tablename__ = "call_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC
-    call_hash: Mapped[str] = mapped_column(String(32), index=True)
-    caller_hash: Mapped[str | None] = mapped_column(String(32))  # None: the number was withheld
-    kind: Mapped[str] = mapped_column(String(32))
-    lang: Mapped[str] = mapped_column(String(LABEL), default="")
-    menu: Mapped[str] = mapped_column(String(LABEL), default="")
-    organisation: Mapped[str] = mapped_column(String(LABEL), default="")
-    outcome: Mapped[str] = mapped_column(String(32), default="")
+INSERT_EVENT = (f"INSERT INTO call_events ({', '.join(COLUMNS[1:])}) VALUES ({', '.join(['%s'] * (len(COLUMNS) - 1))})")
+INSERT_LOST = "INSERT INTO lost_events (at, count) VALUES (%s, %s)"
+SELECT_FINGERPRINT = "SELECT value FROM event_log_meta WHERE key = %s"
 
 
-class Meta(Base):
-    """What the log knows about itself: the fingerprint of its secret."""
+class EventRow(NamedTuple):
+    """One step of one call, as the table call_events keeps it (at: naive UTC)."""
 
-    __tablename__ = "event_log_meta"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-
-
-class Lost(Base):
-    """A number of call events that were not written, counted once the database could be reached."""
-
-    __tablename__ = "lost_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC: when the first of them was lost
-    count: Mapped[int] = mapped_column(Integer)
+    id: int
+    at: datetime
+    call_hash: str
+    caller_hash: str | None  # None: the number was withheld
+    kind: str
+    lang: str
+    menu: str
+    organisation: str
+    outcome: str
 
 
 class Tally:
@@ -171,18 +147,14 @@ class EventLog:
         self._refusal_said = -REFUSAL_REPEAT  # when the refusal was last logged (time.monotonic)
         self._refusal_failures = 0  # self.failures when it was
         self._opened = 0.0
-        sqlite = url.startswith("sqlite")
-        # hide_parameters: no value ever reaches a log line or an exception message.
-        self.engine = create_engine(url, hide_parameters=True, pool_pre_ping=not sqlite,
-                                    connect_args={} if sqlite else {"connect_timeout": 2})
+        self.db = Database(url)
         # The file of a SQLite log (None: another database, or SQLite in memory), and the identities
         # (st_dev, st_ino) of the files its connections opened since it last noticed the file change.
-        database = self.engine.url.database if sqlite else None
-        self.path = database if database and database != ":memory:" and not database.startswith("file:") else None
+        self.path = self.db.path
         self._files: set[tuple[int, int]] = set()
         self._remake_folder = False
-        if sqlite:
-            event.listen(self.engine, "connect", self._on_connect)
+        # The connection this process writes with (under self._write_lock), opened when first needed.
+        self._conn = None
         self.ready = False
         try:
             self._open()
@@ -195,18 +167,33 @@ class EventLog:
         self.secret = secret
         self._mac = hmac.new(secret, digestmod=hashlib.sha256)
 
-    def _on_connect(self, dbapi_connection, _record) -> None:
-        _sqlite_pragmas(dbapi_connection)
+    def _connection(self):
+        """Return the connection to write with: the one open (PostgreSQL: if it still reaches the server), else a new one."""
+        if self._conn is not None:
+            try:
+                self.db.ping(self._conn)
+                return self._conn
+            except errors():
+                self.dispose()  # a server that restarted: a new connection, and no event lost for it
+        self._conn = self.db.connect()
         try:
             found = os.stat(self.path) if self.path else None
         except OSError:
-            return
+            found = None
         if found is not None:
             self._files.add((found.st_dev, found.st_ino))
+        return self._conn
+
+    @contextmanager
+    def _transaction(self):
+        """Yield a cursor of this process's connection, in one transaction."""
+        with self.db.transaction(self._connection()) as cursor:
+            yield cursor
 
     def dispose(self) -> None:
-        """Close the pooled connections: the next write opens new ones (after a failure, or before a fork)."""
-        self.engine.dispose()
+        """Close this process's connection: the next write opens a new one (after a failure, or before a fork)."""
+        conn, self._conn = self._conn, None
+        self.db.close(conn)
 
     def _open(self) -> None:
         """Create the tables and check the secret against the log's fingerprint; raise if the database cannot be reached."""
@@ -217,13 +204,17 @@ class EventLog:
                 for suffix in ("-wal", "-shm"):
                     Path(self.path + suffix).unlink(missing_ok=True)
             try:
-                Base.metadata.create_all(self.engine)
-            except Exception:
-                # Servers starting together: another one created the tables between look and create.
-                Base.metadata.create_all(self.engine)
+                with self._transaction() as cursor:
+                    self.db.create_tables(cursor)
+            except integrity_errors():
+                # PostgreSQL servers starting together: another one created a table between look and create.
+                with self._transaction() as cursor:
+                    self.db.create_tables(cursor)
             self.refusal = NO_SECRET if self.reader else self._check_secret()
         self._opened = time.monotonic()
         self.ready = True
+        if self.reader:
+            self.dispose()  # a report's log reads on connections of its own
         if self.refusal and not self.reader:
             self._say_refusal()
 
@@ -250,11 +241,11 @@ class EventLog:
 
     def _check_secret(self) -> str | None:
         """Return why events must not be written with this secret (None: they can); write the fingerprint of a new log."""
-        database = self.engine.url.render_as_string(hide_password=True) if self.path is None else self.path
+        database = self.db.describe()
         for _ in range(2):
-            with self.engine.begin() as conn:
-                stored = conn.execute(select(Meta.value).where(Meta.key == FINGERPRINT)).scalar()
-                used = stored is not None or conn.execute(select(EventRow.id).limit(1)).first() is not None
+            with self._transaction() as cursor:
+                stored = self._fingerprint_in(cursor)
+                used = stored is not None or self.db.run(cursor, "SELECT id FROM call_events LIMIT 1").fetchone() is not None
             if self.secret_file is not None:
                 # Read at each opening: a file restored while the log refused is taken up.
                 problem = self._read_secret_file(used)
@@ -266,12 +257,16 @@ class EventLog:
                 source = f"in {self.secret_file}" if self.secret_file else "IVR_EVENTS_SECRET"
                 return DIFFERENT_SECRET.format(source=source, database=database)
             try:
-                with self.engine.begin() as conn:
-                    conn.execute(insert(Meta).values(key=FINGERPRINT, value=self.fingerprint()))
+                with self._transaction() as cursor:
+                    self.db.run(cursor, "INSERT INTO event_log_meta (key, value) VALUES (%s, %s)", (FINGERPRINT, self.fingerprint()))
                 return None
-            except IntegrityError:
+            except integrity_errors():
                 continue  # another server wrote one first: compare with it
         raise RuntimeError("the fingerprint of the call-event log's secret could neither be read nor written")
+
+    def _fingerprint_in(self, cursor) -> str | None:
+        row = self.db.run(cursor, SELECT_FINGERPRINT, (FINGERPRINT,)).fetchone()
+        return row[0] if row else None
 
     def _read_secret_file(self, used: bool) -> str | None:
         """Take the secret from its file, making the file if the log is new; return a problem to format, or None."""
@@ -340,8 +335,8 @@ class EventLog:
     def hash_as_writers(self, secret: bytes) -> bool:
         """Let a log that only reads hash as its writers do (to find a call by its CallSid); tell whether the secret is the log's."""
         self._use_secret(secret)  # still a reader: it never writes
-        with self.engine.connect() as conn:
-            stored = conn.execute(select(Meta.value).where(Meta.key == FINGERPRINT)).scalar()
+        with self.db.session() as cursor:
+            stored = self._fingerprint_in(cursor)
         return stored is None or stored == self.fingerprint()
 
     def caller_hash(self, caller: str | None) -> str | None:
@@ -394,8 +389,8 @@ class EventLog:
         """
         self.record(call_sid, caller, "call_ended", outcome=status, at=at)
 
-    def rows(self, steps: list[tuple]) -> list[dict]:
-        """Turn steps (moment, CallSid, caller, events) into rows: the CallSid and number hashed once a step."""
+    def rows(self, steps: list[tuple]) -> list[tuple]:
+        """Turn steps (moment, CallSid, caller, events) into rows of call_events (no id): the CallSid and number hashed once a step."""
         out = []
         for at, call_sid, caller, events in steps:
             try:
@@ -403,11 +398,10 @@ class EventLog:
             except Exception as exc:  # one odd step costs its own events, not its batch's
                 self._lose(len(events), f"call event {', '.join(kind for kind, _ in events)}", reason(exc), held=True)
                 continue
+            moment = self.db.moment(at)
             for kind, fields in events:
-                out.append({"at": at, "call_hash": call_hash, "caller_hash": caller_hash, "kind": kind,
-                            "lang": fields.get("lang", "")[:LABEL], "menu": fields.get("menu", "")[:LABEL],
-                            "organisation": fields.get("organisation", "")[:LABEL],
-                            "outcome": fields.get("outcome", "")[:32]})
+                out.append((moment, call_hash, caller_hash, kind, fields.get("lang", "")[:LABEL], fields.get("menu", "")[:LABEL],
+                            fields.get("organisation", "")[:LABEL], fields.get("outcome", "")[:32]))
         return out
 
     # -- writing -------------------------------------------------------------
@@ -441,13 +435,13 @@ class EventLog:
                 raise Refused(self.refusal)
             rows = self.rows(steps)  # an odd step is lost (and no longer held) here
             count = len(rows)
-            with self.engine.begin() as conn:
-                rows = _first_ends(conn, rows)
+            with self._transaction() as cursor:
+                rows = self._first_ends(cursor, rows)
                 if rows:
-                    conn.execute(insert(EventRow), rows)
+                    cursor.executemany(self.db.sql(INSERT_EVENT), rows)
                 lost, since = self._unrecorded, self._unrecorded_since
                 if lost:
-                    conn.execute(insert(Lost).values(at=since, count=lost))
+                    self.db.run(cursor, INSERT_LOST, (self.db.moment(since), lost))
             # A kill in the moment between the commit and this line would count a written batch as lost too.
             with self._lock:
                 self._count(held=-count, writing=-count, lost=-lost)
@@ -483,8 +477,8 @@ class EventLog:
             self._notice_file()
             if not self.ready:
                 self._open()
-            with self.engine.begin() as conn:
-                conn.execute(insert(Lost).values(at=since, count=lost))
+            with self._transaction() as cursor:
+                self.db.run(cursor, INSERT_LOST, (self.db.moment(since), lost))
         except Exception:
             self.dispose()  # the events were logged as lost when they were; they are counted later
             return
@@ -503,8 +497,8 @@ class EventLog:
                 self._notice_file()
                 if not self.ready:
                     self._open()
-                with self.engine.begin() as conn:
-                    conn.execute(insert(Lost).values(at=utc(at), count=count))
+                with self._transaction() as cursor:
+                    self.db.run(cursor, INSERT_LOST, (self.db.moment(utc(at)), count))
             return None
         except Exception as exc:
             return reason(exc)
@@ -554,46 +548,36 @@ class EventLog:
 
     def purge_before(self, moment: datetime) -> int:
         """Delete the events (and counts of lost events) from before a moment; return how many events."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(Lost).where(Lost.at < utc(moment)))
-            return conn.execute(delete(EventRow).where(EventRow.at < utc(moment))).rowcount
+        cutoff = self.db.moment(utc(moment))
+        with self.db.session() as cursor:
+            self.db.run(cursor, "DELETE FROM lost_events WHERE at < %s", (cutoff,))
+            return self.db.run(cursor, "DELETE FROM call_events WHERE at < %s", (cutoff,)).rowcount
+
+    def _first_ends(self, cursor, rows: list[tuple]) -> list[tuple]:
+        """Leave out the end of a call already recorded: Twilio repeats a status callback it thinks was lost."""
+        ends = {row[1] for row in rows if row[3] == "call_ended"}  # (at, call_hash, caller_hash, kind, …)
+        if not ends:
+            return rows
+        seen: set[str] = set()
+        hashes = sorted(ends)
+        for start in range(0, len(hashes), 500):  # well within any database's limit on parameters
+            chunk = hashes[start:start + 500]
+            query = (f"SELECT call_hash FROM call_events WHERE kind IN ({', '.join(['%s'] * len(END_KINDS))}) "
+                     f"AND call_hash IN ({', '.join(['%s'] * len(chunk))})")
+            seen.update(hash_ for hash_, in self.db.run(cursor, query, (*END_KINDS, *chunk)).fetchall())
+        out = []
+        for row in rows:
+            if row[3] == "call_ended":
+                if row[1] in seen:
+                    continue
+                seen.add(row[1])
+            out.append(row)
+        return out
 
 
-def _first_ends(conn, rows: list[dict]) -> list[dict]:
-    """Leave out the end of a call already recorded: Twilio repeats a status callback it thinks was lost."""
-    ends = {row["call_hash"] for row in rows if row["kind"] == "call_ended"}
-    if not ends:
-        return rows
-    seen: set[str] = set()
-    hashes = sorted(ends)
-    for start in range(0, len(hashes), 500):  # well within any database's limit on parameters
-        seen.update(conn.execute(select(EventRow.call_hash).where(
-            EventRow.kind.in_(END_KINDS), EventRow.call_hash.in_(hashes[start:start + 500]))).scalars())
-    out = []
-    for row in rows:
-        if row["kind"] == "call_ended":
-            if row["call_hash"] in seen:
-                continue
-            seen.add(row["call_hash"])
-        out.append(row)
-    return out
-
-
-def _sqlite_pragmas(dbapi_connection) -> None:
-    cursor = dbapi_connection.cursor()
-    # Wait for another worker's write (well under a millisecond each) instead of losing the event;
-    # set first, so that switching to WAL waits too.
-    cursor.execute("PRAGMA busy_timeout = 5000")
-    # WAL: readers (the report) never block writers, and writers in several processes take turns.
-    cursor.execute("PRAGMA journal_mode = WAL")
-    # In WAL mode NORMAL loses nothing when a process dies; only a power cut can cost the last commits.
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.close()
-
-
-def reason(exc: Exception) -> str:
+def reason(exc: BaseException) -> str:
     """Describe a failure by the driver's message only, never by the values written."""
-    message = str(getattr(exc, "orig", None) or exc).splitlines()
+    message = str(exc).splitlines()
     return f"{type(exc).__name__}: {message[0] if message else ''}"
 
 

@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..core import settings
+from ..core.settings import config_dir
 from ..core.model import Hotline, Menu, Organisation, Settings, id_problem
-from ..core.problems import Problem, Where
+from ..core.problems import ConfigError, Problem, Where
 from .context import Audio, Context
 from .sections import SECTIONS, section
 from .humanize import suggest, validate
@@ -19,19 +20,6 @@ from .menus import check_keys, cycles, fallback_reserved, menu_keys, menu_links,
 from .organisations import check_hours, warn_transfers
 from .translated import check_catalogs
 from .yamlsource import Budget, Source, read_yaml, shown_name
-
-
-class ConfigError(Exception):
-    """The configuration has problems; str() lists every one of them."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-def config_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """Return the configuration folder: explicit, $IVR_CONFIG, or the shipped one."""
-    return Path(explicit or settings.value("IVR_CONFIG"))
 
 
 def load(directory: str | os.PathLike | None = None, prompts: Audio | None = None) -> Hotline:

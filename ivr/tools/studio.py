@@ -22,7 +22,6 @@ from ..audio.recordings import INDEX, MAX_SECONDS, MAX_UPLOAD_BYTES, TOO_LARGE, 
 from ..core.languages import KNOWN, Language
 from ..core.model import Hotline
 from ..eventlog import admin
-from ..loading.config import check
 from ..voice.live import config_files, stamp, watched
 from ..voice.signatures import require_twilio_signature
 
@@ -130,6 +129,8 @@ def on_disk() -> Configured:
     files = stamp(config_files(folder, watched(folder, Path(current_app.config["IVR_PROMPTS"]))))
     kept = current_app.extensions.get("ivr.studio")
     if kept is None or kept.files != files:
+        from ..loading.config import check  # only when the files changed: the webhooks never need it
+
         kept = Configured(files, check(folder, offer=False)[0])
         current_app.extensions["ivr.studio"] = kept  # one configuration at a time: the newest
     return kept

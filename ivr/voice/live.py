@@ -12,11 +12,11 @@ from typing import Callable
 from flask import Flask, g
 from twilio.request_validator import RequestValidator
 
-from ..loading.config import ConfigError, check, config_dir
 from ..audio.offline import build_missing, buildable
 from ..core.actions import Say
 from ..core.model import Hotline
-from ..core.problems import Problem
+from ..core.problems import ConfigError, Problem
+from ..core.settings import config_dir
 from ..core.flow import CallFlow
 from .checked import Checked
 from .lastgood import LastGood
@@ -278,6 +278,8 @@ def build_runtime(app: Flask, config: Path) -> Runtime:
     hotline, problems = checker.check(config, prompts)
     codes = buildable(hotline) if hotline is not None and app.config["IVR_BUILD_PROMPTS"] else []
     if codes:
+        from ..loading.config import check  # only to build: a kept result needs no YAML read
+
         every, _ = check(config, offer=False)
         if every is not None and build_missing(every, prompts.directory, codes).built:
             prompts = PromptLibrary(prompts.directory)
