@@ -4,10 +4,11 @@
 FROM python:3.11-slim
 
 # espeak-ng and sox build the Persian prompts, which no Twilio voice speaks: the server builds them
-# itself when a change needs new ones. Debian's versions follow the base image, hence no pins.
+# itself when a change needs new ones; graphviz draws the web simulator's picture of the menu (when the
+# simulator is opened with IVR_SIMULATOR_PASSWORD). Debian's versions follow the base image, hence no pins.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends espeak-ng sox libsox-fmt-mp3 \
+    && apt-get install -y --no-install-recommends espeak-ng sox libsox-fmt-mp3 graphviz \
     && rm -rf /var/lib/apt/lists/*
 
 # The server never runs as root: it writes only instance/ and prompts/, which this user owns.

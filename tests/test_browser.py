@@ -21,9 +21,14 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def server():
+def served_app():
+    return create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_SIMULATOR": "open", "IVR_SIMULATOR_PASSWORD": ""})
+
+
+@pytest.fixture(scope="module")
+def server(served_app):
     """Serve the app with the simulator open, on a free port, for the length of this module."""
-    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_SIMULATOR": "open", "IVR_SIMULATOR_PASSWORD": ""})
+    app = served_app
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -245,3 +250,24 @@ def test_an_invalid_caller_number_is_reported_at_the_field(page):
     page.get_by_role("button", name="Call", exact=True).click()
     expect(transcript(page)).to_contain_text("To repeat, press star.")
     expect(field).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_the_menu_graph_is_a_drawn_picture_of_the_configuration_served(page, served_app):
+    picture = page.get_by_role("img", name=re.compile("^The whole menu"))
+    picture.scroll_into_view_if_needed()
+    expect(picture).to_be_visible()
+    # Loaded and drawn: a broken or empty image has no natural width.
+    page.wait_for_function("() => document.querySelector('#graph').complete")
+    assert picture.evaluate("e => e.naturalWidth") > 0
+    # The picture's words, as the SVG the page loaded says them (lines wrapped at 40 characters joined again).
+    words = picture.evaluate("""async e => {
+        const svg = new DOMParser().parseFromString(await (await fetch(e.src)).text(), "image/svg+xml");
+        return Array.from(svg.querySelectorAll("text"), t => t.textContent).join(" "); }""")
+    hotline = served_app.extensions["ivr"].hotline
+    for organisation in hotline.organisations.values():
+        assert organisation.name in words
+    first = hotline.menus[hotline.settings.start_menu].options[0]
+    assert f"{first.key}: {hotline.catalogs.get('en', first.label)}" in words
+    # The Mermaid source is still there to copy.
+    page.get_by_text("The menu as Mermaid source").click()
+    expect(page.locator(".graph pre")).to_contain_text("flowchart LR")

@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from ivr.loading.config import check
-from ivr.tools.graph import dot, mermaid
+from ivr.tools import graph
+from ivr.tools.graph import DrawingFailed, dot, mermaid, svg
 
 VALID = Path(__file__).parent / "broken" / "_valid.yaml"
 ID = r"[mo]_[a-z][a-z0-9_]*|languages|emergency"  # the config's ids, prefixed: safe in both languages
@@ -148,3 +150,45 @@ def test_shipped_menu_as_dot_marks_premium_numbers(shipped, tmp_path):
         # Where Graphviz is installed, it must accept the file too.
         (tmp_path / "menu.dot").write_text(text, encoding="utf-8")
         subprocess.run(["dot", "-Tsvg", "-o", str(tmp_path / "menu.svg"), str(tmp_path / "menu.dot")], check=True)
+
+
+def drawn_lines(picture: str, node_id: str) -> list[str]:
+    """Return the lines of text Graphviz drew in one node of an SVG picture."""
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    for group in ET.fromstring(picture).iterfind(".//svg:g[@class='node']", ns):
+        if group.findtext("svg:title", namespaces=ns) == node_id:
+            return [text.text or "" for text in group.iterfind("svg:text", ns)]
+    raise AssertionError(f"no node {node_id} in the picture")
+
+
+def test_a_label_with_quotes_and_arabic_text_is_escaped_in_dot_and_drawn_as_written(tmp_path):
+    # A backslash before N too: left bare, Graphviz would write the node's id in its place.
+    name = 'مركز "الأمان" \\N للجميع'
+    hotline = small(tmp_path, [("name: Helpline", "name: '" + name + "'")])  # YAML's single quotes keep \ as it is
+    assert hotline.organisations["helpline"].name == name
+    assert '    o_helpline [shape=ellipse, label="مركز \\"الأمان\\" \\\\N للجميع\\n0800 2000\\ntoll-free"];' \
+        in dot(hotline).splitlines()
+    if not shutil.which(graph.GRAPHVIZ):
+        pytest.fail("Graphviz's dot is missing: install Debian's graphviz package (make test does)")
+    # Graphviz reads the label back as it was written: the quotes, the backslash, the Arabic words.
+    assert drawn_lines(svg(hotline), "o_helpline") == [name, "0800 2000", "toll-free"]
+
+
+def test_a_missing_or_failing_graphviz_is_said_in_words(tmp_path, monkeypatch):
+    hotline = small(tmp_path)
+    monkeypatch.setattr(graph, "GRAPHVIZ", str(tmp_path / "no-such-dot"))
+    with pytest.raises(DrawingFailed, match=r"^Graphviz's .*no-such-dot is not installed on the server \(apt-get install graphviz"):
+        svg(hotline)
+    failing = tmp_path / "failing-dot"
+    failing.write_text("#!/bin/sh\necho 'Error: <stdin>: syntax error in line 1' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    monkeypatch.setattr(graph, "GRAPHVIZ", str(failing))
+    with pytest.raises(DrawingFailed, match=r"failed \(exit status 1\): Error: <stdin>: syntax error in line 1$"):
+        svg(hotline)
+    slow = tmp_path / "slow-dot"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(graph, "GRAPHVIZ", str(slow))
+    monkeypatch.setattr(graph, "GRAPHVIZ_TIMEOUT", 0.3)
+    with pytest.raises(DrawingFailed, match=r"took more than 0.3 s and was stopped$"):
+        svg(hotline)

@@ -86,7 +86,7 @@ SETTINGS = (
     Setting("IVR_EVENTS_RETENTION_DAYS", 90, "90", "days the call-event log keeps events", whole(1), "a whole number of days (1 or more)"),
     Setting("IVR_EVENTS_BATCH", 0.5, "0.5", "seconds call events wait to be written together, off the webhooks' path (0: at once)",
             seconds, "a number of seconds (0 or more)"),
-    Setting("IVR_ADMIN_PASSWORD", "", "none: no admin page", "the password of the report page at /admin and of /healthz's details (any user name)"),
+    Setting("IVR_ADMIN_PASSWORD", "", "none: no admin page", "the password of the report page at /admin and of /healthz's details (any user name; make run makes one and prints it)"),
     Setting("IVR_SIMULATOR", "", "closed", "'open' opens the web simulator at /simulator without a password (make run sets it)"),
     Setting("IVR_SIMULATOR_PASSWORD", "", "none", "opens the web simulator behind this password (any user name)"),
     Setting("IVR_RECORDING_PIN", "", "none: no recording line",

@@ -1,6 +1,7 @@
-"""The whole menu as a picture: a Mermaid flowchart (GitHub renders it) or Graphviz DOT."""
+"""The whole menu as a picture: a Mermaid flowchart (GitHub renders it), Graphviz DOT, or SVG drawn by Graphviz."""
 from __future__ import annotations
 
+import subprocess
 import textwrap
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ MERMAID_SHAPES = {"languages": ("([", "])"), "menu": ("[", "]"), "organisation":
 # Mermaid reads '#name;' as a character code, so '#' itself must be one too.
 MERMAID_CODES = str.maketrans({"#": "#35;", '"': "#quot;", "&": "#amp;", "<": "#lt;", ">": "#gt;",
                                "|": "#124;", "`": "#96;"})
+GRAPHVIZ = "dot"  # Graphviz's layout program (Debian's graphviz package)
+GRAPHVIZ_TIMEOUT = 10.0  # seconds: the shipped menu is drawn in a few hundredths
 DOT_SHAPES = {"languages": "shape=box, style=rounded", "menu": "shape=box", "organisation": "shape=ellipse",
               "online": "shape=note", "emergency": "shape=octagon, penwidth=2, color=red, fontcolor=red"}
 
@@ -99,6 +102,29 @@ def dot(hotline: Hotline, lang: str = "en") -> str:
     out += [f"    {edge.source} -> {edge.target} [label={_dot_text([edge.label])}];" for edge in edges]
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+class DrawingFailed(Exception):
+    """Graphviz could not draw the menu; the message says why, in words for the page that shows it."""
+
+
+def svg(hotline: Hotline, lang: str = "en") -> str:
+    """Draw the menu as SVG with Graphviz, on this machine; DrawingFailed if dot is missing, slow or fails."""
+    try:
+        done = subprocess.run([GRAPHVIZ, "-Tsvg"], input=dot(hotline, lang).encode(), capture_output=True,
+                              timeout=GRAPHVIZ_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise DrawingFailed(f"Graphviz's {GRAPHVIZ} is not installed on the server "
+                            "(apt-get install graphviz; make test installs it)") from None
+    except subprocess.TimeoutExpired:
+        raise DrawingFailed(f"Graphviz's {GRAPHVIZ} took more than {GRAPHVIZ_TIMEOUT:g} s and was stopped") from None
+    except OSError as exc:
+        raise DrawingFailed(f"Graphviz's {GRAPHVIZ} could not be started: {exc.strerror or exc}") from None
+    if done.returncode != 0 or not done.stdout:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        raise DrawingFailed(f"Graphviz's {GRAPHVIZ} failed (exit status {done.returncode})"
+                            + (f": {said[-1]}" if said else ""))
+    return done.stdout.decode("utf-8", errors="replace")
 
 
 def _wrap(lines) -> list[str]:

@@ -5,15 +5,20 @@ import dataclasses
 import hashlib
 import hmac
 import itertools
+import logging
 import re
+import threading
+import time
 from functools import cache
 
 from babel import Locale
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..core.languages import Language
 from .simulator import OUTCOMES, Event, FlaskTransport, Simulator, Waiting
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sim", __name__, url_prefix="/simulator", static_folder="static", template_folder="templates")
 
@@ -82,12 +87,81 @@ def lock_down(response: Response) -> Response:
 
 @bp.get("")
 def page():
-    """Show the phone, the transcript and the menu graph."""
+    """Show the phone, the transcript and the menu graph: drawn, and as Mermaid source."""
     # Imported here: only this page draws the graph, and the webhooks need not load it.
     from .graph import mermaid
 
-    return render_template("simulator.html", keys=PAD, key_names=KEY_NAMES, callers=CALLERS,
-                           transfers=TRANSFERS, graph=mermaid(current_app.extensions["ivr"].hotline))
+    served = runtime()
+    # Drawn here, not only when the picture is asked for: where Graphviz fails, the page says why.
+    drawing = drawings().get(served)
+    return render_template("simulator.html", keys=PAD, key_names=KEY_NAMES, callers=CALLERS, transfers=TRANSFERS,
+                           graph=mermaid(served.hotline), graph_error=drawing.error)
+
+
+@bp.get("/graph.svg")
+def graph_svg():
+    """Serve the menu drawn by Graphviz; 503 with the reason where it cannot be drawn."""
+    drawing = drawings().get(runtime())
+    if drawing.svg is None:
+        return Response(f"The menu graph could not be drawn: {drawing.error}.\n", status=503, mimetype="text/plain")
+    response = Response(drawing.svg, mimetype="image/svg+xml")
+    # Asked again on every load, answered 304 until the configuration changes.
+    response.set_etag(drawing.version)
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+@dataclasses.dataclass(frozen=True)
+class Drawing:
+    """The menu of one configuration version drawn as SVG, or why it could not be."""
+
+    version: str
+    svg: str | None
+    error: str | None
+    made: float  # time.monotonic()
+
+
+class Drawings:
+    """The menu graph, drawn once per configuration version: page loads do not run Graphviz again."""
+
+    RETRY = 30.0  # seconds before a failed drawing is tried again (Graphviz installed meanwhile, a timeout passed)
+
+    def __init__(self):
+        self._lock = threading.Lock()  # one drawing at a time: page loads at a new version wait for the first
+        self._last: Drawing | None = None
+
+    def get(self, runtime) -> Drawing:
+        """Return the drawing of runtime's configuration, drawing it if it is not drawn yet."""
+        from . import graph
+
+        with self._lock:
+            last = self._last
+            if last is not None and last.version == runtime.version and (
+                    last.svg is not None or time.monotonic() - last.made < self.RETRY):
+                return last
+            try:
+                svg, error = graph.svg(runtime.hotline), None
+            except graph.DrawingFailed as exc:
+                svg, error = None, str(exc)
+                log.warning("the simulator shows no menu graph: %s", error)
+            except Exception as exc:  # the picture is an extra: whatever went wrong, the simulator goes on
+                svg, error = None, f"an unexpected {type(exc).__name__}, written to the server's log"
+                log.exception("the simulator shows no menu graph")
+            self._last = Drawing(runtime.version, svg, error, time.monotonic())
+            return self._last
+
+
+# One per app: each app (and each gunicorn worker) draws for the configuration it serves.
+bp.record_once(lambda state: state.app.extensions.setdefault("ivr.graph", Drawings()))
+
+
+def drawings() -> Drawings:
+    return current_app.extensions["ivr.graph"]
+
+
+def runtime():
+    """Return the configuration this request is served with (pinned for the whole request)."""
+    return g.get("ivr") or current_app.extensions["ivr"]
 
 
 @bp.post("/step")
