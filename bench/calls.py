@@ -90,6 +90,8 @@ def kind(request: Request) -> str:
     fields = urllib.parse.parse_qs(request.body)
     if not path:
         return "new call"
+    if path == ["status"]:
+        return "end of call"  # the status callback every call sends
     if "s=1" in request.url:
         return "silence"
     if path[1] == "dialled":

@@ -10,6 +10,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 CREATE_APP = "from ivr import create_app; create_app()"
+FLOOR = "from flask import Flask; Flask('floor')"
 
 
 def commands(generated: Path) -> dict[str, str]:
@@ -18,6 +19,8 @@ def commands(generated: Path) -> dict[str, str]:
     gen = shlex.quote(str(generated))
     return {
         "python -c pass (interpreter alone)": f"{py} -c pass",
+        # The floor of any Flask app's start (Flask, Werkzeug, Jinja, Click): what create_app() cannot go below.
+        "Flask('floor') (a bare Flask app)": f"{py} -c {shlex.quote(FLOOR)}",
         "create_app(), shipped config": f"{py} -c {shlex.quote(CREATE_APP)}",
         "ivr check, shipped config": f"{ivr} check",
         # Loading is measured, not building: the generated Persian texts would otherwise be built into prompts/.
