@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = commands.add_parser("report", help="figures from the call-event log")
     rep.add_argument("--since", default="7d", metavar="WHEN", help="a length of time (7d, 24h, 30m) or a date (2024-05-01) (default: 7d)")
     rep.add_argument("--csv", action="store_true", help="write CSV instead of text")
+    rep.add_argument("--tests", action="store_true", help="count the calls of the simulators too (web simulator, ivr simulate)")
     rep.add_argument("--call", metavar="CALLSID", help="instead: one call's steps, by its CallSid (CA…, from Twilio's call log)")
 
     ev = commands.add_parser("events", help="the call-event log")
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             named = report_names(folder)
             if args.call:
                 return run_call(events_url(), args.call, report_secret(events_url()), sys.stdout, named)
-            return run_report(events_url(), args.since, args.csv, sys.stdout, named=named)
+            return run_report(events_url(), args.since, args.csv, sys.stdout, named=named, tests=args.tests)
         if args.command == "events":
             from .eventlog.extension import events_url
             from .eventlog.report import run_purge
@@ -378,7 +379,7 @@ def simulators(args, folder: Path, prompts: Path):
         def remote(caller: str, at=None) -> Simulator:
             if at is not None:
                 raise ValueError(REMOTE_CLOCK)
-            return Simulator(HttpTransport(), token, args.url, caller=caller, audio_words=words)
+            return Simulator(HttpTransport(test=True), token, args.url, caller=caller, audio_words=words)
 
         return remote
     from . import create_app
@@ -392,7 +393,7 @@ def simulators(args, folder: Path, prompts: Path):
     default = args.at  # a scenario's own moment wins over --at
 
     def local(caller: str, at=None) -> Simulator:
-        return Simulator(FlaskTransport(app, at or default), token, "http://localhost", caller=caller,
+        return Simulator(FlaskTransport(app, at or default, test=True), token, "http://localhost", caller=caller,
                          audio_words=app.extensions["ivr"].prompts.words_for_url)
 
     return local

@@ -271,3 +271,47 @@ def test_the_menu_graph_is_a_drawn_picture_of_the_configuration_served(page, ser
     # The Mermaid source is still there to copy.
     page.get_by_text("The menu as Mermaid source").click()
     expect(page.locator(".graph pre")).to_contain_text("flowchart LR")
+
+
+def test_admin_page_on_a_phone_leaves_the_simulators_calls_out_until_asked(browser, tmp_path):
+    from ivr.tools.simulator import FlaskTransport, Simulator
+
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "IVR_SIMULATOR": "open", "IVR_SIMULATOR_PASSWORD": "",
+                      "IVR_ADMIN_PASSWORD": "admin-password-for-tests", "IVR_EVENTS_BATCH": 0,
+                      "IVR_EVENTS_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}", "IVR_EVENTS_SECRET": "s" * 40})
+    Simulator(FlaskTransport(app), TOKEN, "http://localhost").call(["1", "3", "hangup"])  # a call as Twilio's arrive
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_port}"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  http_credentials={"username": "anyone", "password": "admin-password-for-tests"})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(base + "/simulator")  # a tester's call in the web simulator: English, then hung up
+        call(page)
+        key(page, "2").click()
+        expect(transcript(page)).to_contain_text("Press the number for your situation.")
+        page.get_by_role("button", name="Hang up").click()
+        expect(page.locator("#status")).to_contain_text("Call ended")
+
+        page.goto(base + "/admin")
+        figure = lambda name: page.locator("dl.figures div", has=page.locator("dt", has_text=re.compile(f"^{name}$")))
+        expect(figure("Calls").locator("dd")).to_have_text("1")
+        expect(figure("Test calls left out").locator("dd")).to_have_text("1")
+        expect(page.get_by_text("Tick \"with test calls\" to count them.")).to_be_visible()
+        # Readable on a phone: nothing wider than the screen.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.get_by_label("with test calls").check()
+        page.get_by_role("button", name="Show").click()
+        expect(figure("Calls").locator("dd")).to_have_text("2")
+        expect(figure("Test calls counted").locator("dd")).to_have_text("1")
+        assert "tests=1" in page.url
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "admin_on_a_phone.png", full_page=True)
+        raise
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()

@@ -89,6 +89,7 @@ Emergency key pressed: 1
 Transfers: 3 (numbers dialled; outcomes below)
 Visits to an organisation's page that dials: 4
 Call events lost: 3
+Test calls (web simulator, ivr simulate): 0, left out of these figures (--tests counts them)
 
 Languages chosen
   nl       3
@@ -127,6 +128,7 @@ CSV = (
     "transfers,,,,,3\r\n"
     "transfer_attempted,,,,,4\r\n"
     "events_lost,,,,,3\r\n"
+    "test_calls_left_out,,,,,0\r\n"
     "language_chosen,nl,,,,3\r\n"
     "language_chosen,en,,,,1\r\n"
     "language_chosen,pl,,,,1\r\n"
@@ -347,3 +349,59 @@ def test_the_simulator_ends_each_call_with_twilios_signed_status_callback(tmp_pa
     assert RequestValidator(TOKEN).validate(url, params, headers["X-Twilio-Signature"])
     figures = report(EventLog(events, b""), NOW - timedelta(days=3650))
     assert (figures.calls, figures.abandoned) == (1, {"victims": 1})
+
+
+def test_simulators_calls_are_kept_as_tests_and_left_out_of_the_figures(tmp_path, capsys):
+    events = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True, "IVR_EVENTS_URL": events,
+                      "IVR_EVENTS_SECRET": SECRET, "IVR_EVENTS_BATCH": 0})
+    # A real call (as Twilio's requests arrive), then a simulator's in this process, both hung up in the victims menu.
+    Simulator(FlaskTransport(app), TOKEN, "http://localhost").call(["1", "3", "hangup"])
+    Simulator(FlaskTransport(app, test=True), TOKEN, "http://localhost", caller="+31687654321").call(["2", "4", "-", "hangup"],
+                                                                                                   dial_outcomes=["busy"])
+    log, since = EventLog(events, b""), NOW - timedelta(days=3650)
+    real = report(log, since)
+    assert (real.calls, real.callers, real.languages, real.dialled, real.test_calls) == (1, 1, {"nl": 1}, 0, 1)
+    both = report(log, since, tests=True)
+    assert (both.calls, both.callers, both.languages, both.transfers, both.test_calls) == (2, 2, {"en": 1, "nl": 1}, {"busy": 1}, 1)
+    kept = log.db.rows("SELECT test_call, COUNT(*) FROM call_events GROUP BY test_call ORDER BY test_call")
+    assert [flag for flag, _ in kept] == [0, 1]  # every event of each call marked alike, the end included
+    assert log.db.rows("SELECT COUNT(*) FROM call_events WHERE test_call = 1 AND kind = 'call_ended'") == [(1,)]
+    out = io.StringIO()
+    assert run_report(events, "7d", False, out, tests=True) == 0
+    assert "Calls since" in out.getvalue() and ": 2\n" in out.getvalue().splitlines(True)[0]
+    assert "Test calls (web simulator, ivr simulate): 1, counted in these figures\n" in out.getvalue()
+
+
+def test_the_test_header_is_believed_only_with_a_valid_signature(tmp_path):
+    from ivr.voice.views import TEST_CALL_HEADER
+
+    events = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True, "IVR_EVENTS_URL": events,
+                      "IVR_EVENTS_SECRET": SECRET, "IVR_EVENTS_BATCH": 0})
+    form = {"CallSid": "CA" + "1" * 32, "From": "+31612345678", "To": "+31850000000", "CallStatus": "ringing"}
+    forged = app.test_client().post("/voice", data=form, headers={TEST_CALL_HEADER: "1", "X-Twilio-Signature": "forged"})
+    assert forged.status_code == 403
+    signed = RequestValidator(TOKEN).compute_signature("http://localhost/voice", form)
+    answer = app.test_client().post("/voice", data=form, headers={TEST_CALL_HEADER: "1", "X-Twilio-Signature": signed})
+    answer.close()
+    assert answer.status_code == 200
+    assert EventLog(events, b"").db.rows("SELECT kind, test_call FROM call_events") == [("call_started", 1)]
+
+
+def test_a_log_of_an_earlier_version_gains_the_test_column_and_keeps_its_events(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "events.sqlite3"
+    with sqlite3.connect(path) as conn:  # the table as versions before test calls made it (SQLAlchemy's DDL)
+        conn.execute("CREATE TABLE call_events (id INTEGER NOT NULL, at DATETIME NOT NULL, call_hash VARCHAR(32) NOT NULL, "
+                     "caller_hash VARCHAR(32), kind VARCHAR(32) NOT NULL, lang VARCHAR(64) NOT NULL, menu VARCHAR(64) NOT NULL, "
+                     "organisation VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))")
+        conn.execute("INSERT INTO call_events (at, call_hash, caller_hash, kind, lang, menu, organisation, outcome) "
+                     "VALUES ('2026-12-01 10:00:00.000000', 'h1', 'c1', 'call_started', '', '', '', '')")
+    conn.close()
+    log = EventLog(f"sqlite:///{path}", SECRET)
+    log.record("CA-new", "+31612345678", "call_started", test=True)
+    assert log.db.rows("SELECT call_hash, test_call FROM call_events ORDER BY id")[0] == ("h1", 0)
+    figures = report(EventLog(f"sqlite:///{path}", b""), datetime(2026, 11, 30, tzinfo=timezone.utc))
+    assert (figures.calls, figures.test_calls) == (1, 1)

@@ -330,3 +330,27 @@ def test_root_says_what_the_server_is_without_internal_details(apps, name):
     # Nothing that names the tools behind it or how they are set.
     for detail in ("simulator", "admin", "IVR_", "/voice", "healthz"):
         assert detail not in text
+
+
+def test_the_web_simulators_calls_are_recorded_as_test_calls_left_out_of_the_figures(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from ivr.eventlog.report import report
+    from ivr.eventlog.store import EventLog
+
+    events = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True, "IVR_SIMULATOR": "open", "IVR_SIMULATOR_PASSWORD": "",
+                      "IVR_EVENTS_URL": events, "IVR_EVENTS_SECRET": "s" * 40, "IVR_EVENTS_BATCH": 0})
+    page = SimulatorPage(app.test_client())
+    page.call()
+    page.press("2")
+    page.press("4")
+    page.silence(outcome="busy")
+    page.step("hangup", state=page.state)
+    log = EventLog(events, b"")
+    kinds = log.db.rows("SELECT kind, test_call FROM call_events ORDER BY id")
+    assert kinds == [("call_started", 1), ("language_chosen", 1), ("option_chosen", 1), ("transfer_attempted", 1),
+                     ("transfer_outcome", 1), ("call_ended", 1)]
+    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    assert (report(log, since).calls, report(log, since).test_calls) == (0, 1)
+    assert report(log, since, tests=True).transfers == {"busy": 1}

@@ -72,13 +72,13 @@ def lock_down(response: Response) -> Response:
 
 
 def figures_since(since: str) -> Report:
-    """Return the report since a moment; 400 or 503 with the reason when that cannot be."""
+    """Return the report since a moment (with test calls if ?tests=1); 400 or 503 with the reason when that cannot be."""
     try:
         moment = parse_since(since, datetime.now().astimezone())
     except ValueError as exc:
         abort(Response(f"since: {exc}\n", status=400, mimetype="text/plain"))
     try:
-        return report(current_app.extensions["ivr.events"], moment)
+        return report(current_app.extensions["ivr.events"], moment, tests=request.args.get("tests") == "1")
     except errors() as exc:
         abort(Response(f"The call-event log cannot be read: {reason(exc)}\n", status=503, mimetype="text/plain"))
 

@@ -18,14 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 # Long enough for any language code, menu or organisation name (URL parts are at most 64).
 LABEL = 64
 # The columns of call_events, in the order a row is read (see Row).
-COLUMNS = ("id", "at", "call_hash", "caller_hash", "kind", "lang", "menu", "organisation", "outcome")
+COLUMNS = ("id", "at", "call_hash", "caller_hash", "kind", "lang", "menu", "organisation", "outcome", "test_call")
 
 # {id} and {moment}: the words each database has for a counter key and for a moment without a time zone.
 TABLES = (
     f"""CREATE TABLE IF NOT EXISTS call_events (
         id {{id}}, at {{moment}} NOT NULL, call_hash VARCHAR(32) NOT NULL, caller_hash VARCHAR(32),
         kind VARCHAR(32) NOT NULL, lang VARCHAR({LABEL}) NOT NULL, menu VARCHAR({LABEL}) NOT NULL,
-        organisation VARCHAR({LABEL}) NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))""",
+        organisation VARCHAR({LABEL}) NOT NULL, outcome VARCHAR(32) NOT NULL, test_call SMALLINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (id))""",
     "CREATE INDEX IF NOT EXISTS ix_call_events_at ON call_events (at)",
     "CREATE INDEX IF NOT EXISTS ix_call_events_call_hash ON call_events (call_hash)",
     """CREATE TABLE IF NOT EXISTS event_log_meta (
@@ -33,6 +34,9 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS lost_events (id {id}, at {moment} NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (id))",
     "CREATE INDEX IF NOT EXISTS ix_lost_events_at ON lost_events (at)",
 )
+# Columns added since the first version (table, column, definition): added to a log that lacks them.
+# test_call: 1 for a call placed by a simulator (the web simulator, ivr simulate), left out of the figures.
+ADDED = (("call_events", "test_call", "SMALLINT NOT NULL DEFAULT 0"),)
 WORDS = {"sqlite": {"id": "INTEGER NOT NULL", "moment": "DATETIME"},
          "postgresql": {"id": "SERIAL NOT NULL", "moment": "TIMESTAMP WITHOUT TIME ZONE"}}
 SUPPORTED = "sqlite:///path/to/file.sqlite3 or postgresql://user:password@host/database"
@@ -154,9 +158,14 @@ class Database:
         return cursor
 
     def create_tables(self, cursor: Any) -> None:
-        """Create the log's tables and indexes where they are missing."""
+        """Create the log's tables and indexes where they are missing; add the columns a log of an earlier version lacks."""
         for statement in TABLES:
             cursor.execute(statement.format(**WORDS[self.kind]))
+        for table, column, definition in ADDED:
+            if self.kind == "postgresql":
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}")
+            elif column not in {row[1] for row in cursor.execute(f"PRAGMA table_info({table})").fetchall()}:
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def rows(self, text: str, params: Sequence = ()) -> list[tuple]:
         """Return the rows of one query, read on a connection of its own."""

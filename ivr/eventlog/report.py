@@ -31,6 +31,8 @@ class Report:
     emergency_keys: int
     events_lost: int = 0  # events not written (a worker killed, the database away, another secret), as counted
     transfers_to: dict[tuple[str, str], int] = field(default_factory=dict)  # (organisation, DialCallStatus)
+    test_calls: int = 0  # calls placed by a simulator: left out of every figure above, unless tests_included
+    tests_included: bool = False
 
     @property
     def dialled(self) -> int:
@@ -42,13 +44,13 @@ ENDS = ", ".join(f"'{kind}'" for kind in END_KINDS)
 # Callers by the calls they started since a moment (withheld numbers are not callers).
 CALLERS = """SELECT COUNT(*), COALESCE(SUM(CASE WHEN calls > 1 THEN 1 ELSE 0 END), 0) FROM (
     SELECT caller_hash, COUNT(DISTINCT call_hash) AS calls FROM call_events
-    WHERE at >= %s AND kind = 'call_started' AND caller_hash IS NOT NULL GROUP BY caller_hash) AS started"""
+    WHERE at >= %s {tests} AND kind = 'call_started' AND caller_hash IS NOT NULL GROUP BY caller_hash) AS started"""
 # The calls that ended since a moment without a transfer, counted by the last menu heard. Decided
 # here, from all of a call's events, and not when the end was recorded: by then another worker may
 # still have held the call's transfer, or its last step, in its batch. The menu is that of the call's
 # latest event naming one (the end itself names none, or, written by earlier versions, the same menu).
 ABANDONED = f"""WITH abandoned AS (
-    SELECT e.call_hash FROM call_events e WHERE e.at >= %s AND e.kind IN ({ENDS})
+    SELECT e.call_hash FROM call_events e WHERE e.at >= %s {{tests}} AND e.kind IN ({ENDS})
     AND NOT EXISTS (SELECT 1 FROM call_events o WHERE o.call_hash = e.call_hash AND o.kind = 'transfer_attempted')
     GROUP BY e.call_hash),
   heard AS (
@@ -59,27 +61,29 @@ LEFT OUTER JOIN heard ON heard.call_hash = abandoned.call_hash AND heard.n = 1
 GROUP BY COALESCE(heard.menu, '')"""
 
 
-def report(log: EventLog, since: datetime) -> Report:
-    """Count the log's events since a moment."""
+def report(log: EventLog, since: datetime, tests: bool = False) -> Report:
+    """Count the log's events since a moment; a simulator's calls only if tests (they are counted apart)."""
     db = log.db
     moment = db.moment(utc(since))
+    # Every figure is of the same calls: a call's events are all a test's, or none.
+    only = "" if tests else "AND test_call = 0"
     with db.session() as cursor:
         def one(query: str, *params) -> int:
-            return db.run(cursor, query, (moment, *params)).fetchone()[0]
+            return db.run(cursor, query.format(tests=only), (moment, *params)).fetchone()[0]
 
         def by(kind: str, *columns: str) -> dict:
             names = ", ".join(columns)
-            rows = db.run(cursor, f"SELECT {names}, COUNT(*) FROM call_events WHERE at >= %s AND kind = %s GROUP BY {names}",
+            rows = db.run(cursor, f"SELECT {names}, COUNT(*) FROM call_events WHERE at >= %s {only} AND kind = %s GROUP BY {names}",
                           (moment, kind)).fetchall()
             return ranked({(tuple(row[:-1]) if len(columns) > 1 else row[0]): row[-1] for row in rows})
 
         def count(kind: str) -> int:
-            return one("SELECT COUNT(*) FROM call_events WHERE at >= %s AND kind = %s", kind)
+            return one("SELECT COUNT(*) FROM call_events WHERE at >= %s {tests} AND kind = %s", kind)
 
-        callers, repeat = db.run(cursor, CALLERS, (moment,)).fetchone()
+        callers, repeat = db.run(cursor, CALLERS.format(tests=only), (moment,)).fetchone()
         return Report(
             since=since,
-            calls=one("SELECT COUNT(DISTINCT call_hash) FROM call_events WHERE at >= %s AND kind = 'call_started'"),
+            calls=one("SELECT COUNT(DISTINCT call_hash) FROM call_events WHERE at >= %s {tests} AND kind = 'call_started'"),
             callers=callers,
             repeat_callers=repeat,
             languages=by("language_chosen", "lang"),
@@ -87,9 +91,12 @@ def report(log: EventLog, since: datetime) -> Report:
             transfers_attempted=count("transfer_attempted"),
             transfers=by("transfer_outcome", "outcome"),
             transfers_to=by("transfer_outcome", "organisation", "outcome"),
-            abandoned=ranked(dict(db.run(cursor, ABANDONED, (moment,)).fetchall())),
+            abandoned=ranked(dict(db.run(cursor, ABANDONED.format(tests=only), (moment,)).fetchall())),
             emergency_keys=count("emergency_key"),
             events_lost=one("SELECT COALESCE(SUM(count), 0) FROM lost_events WHERE at >= %s"),
+            test_calls=one("SELECT COUNT(DISTINCT call_hash) FROM call_events WHERE at >= %s AND test_call = 1 "
+                           "AND kind = 'call_started'"),
+            tests_included=tests,
         )
 
 
@@ -158,6 +165,8 @@ def print_report(report: Report, out: TextIO, named: Names = Names()) -> None:
     print(f"Transfers: {report.dialled} (numbers dialled; outcomes below)", file=out)
     print(f"Visits to an organisation's page that dials: {report.transfers_attempted}", file=out)
     print(f"Call events lost: {report.events_lost}", file=out)
+    print(f"Test calls (web simulator, ivr simulate): {report.test_calls}, "
+          + ("counted in these figures" if report.tests_included else "left out of these figures (--tests counts them)"), file=out)
     for title, counts in sections(report, named):
         print(f"\n{title}", file=out)
         width = max(map(len, counts), default=0)
@@ -177,6 +186,7 @@ def csv_rows(report: Report) -> list[dict[str, object]]:
         {"figure": "transfers", "count": report.dialled},
         {"figure": "transfer_attempted", "count": report.transfers_attempted},
         {"figure": "events_lost", "count": report.events_lost},
+        {"figure": "test_calls_included" if report.tests_included else "test_calls_left_out", "count": report.test_calls},
     ]
     rows += [{"figure": "language_chosen", "language": lang, "count": n} for lang, n in report.languages.items()]
     rows += [{"figure": "option_chosen", "menu": menu, "organisation": org, "count": n} for (menu, org), n in report.options.items()]
@@ -229,14 +239,14 @@ def _moment(option: str, text: str, now: datetime | None) -> datetime | None:
 
 
 def run_report(events_url: str, since: str, csv: bool, out: TextIO, now: datetime | None = None,
-               named: Names = Names()) -> int:
-    """`ivr report`: print the figures since a moment, as text (by name) or CSV (by id)."""
+               named: Names = Names(), tests: bool = False) -> int:
+    """`ivr report`: print the figures since a moment, as text (by name) or CSV (by id); simulators' calls too if tests."""
     moment = _moment("ivr report: --since", since, now)
     if moment is None:
         return 2
     try:
         # Reading and deleting never hash: no secret is needed.
-        figures = report(EventLog(events_url, b""), moment)
+        figures = report(EventLog(events_url, b""), moment, tests)
     except errors() as exc:
         print(f"ivr report: cannot read the call-event log: {reason(exc)}", file=sys.stderr)
         return 1
@@ -290,7 +300,8 @@ def run_call(events_url: str, call_sid: str, secret: bytes | None, out: TextIO, 
         print(f"ivr report: no call {call_sid} in the call-event log (a CallSid starts with CA; events older than "
               "the retention period are removed)", file=sys.stderr)
         return 1
-    print(f"Call {call_sid} (times in UTC)", file=out)
+    test = " a test call (web simulator or ivr simulate);" if steps[0].test_call else ""
+    print(f"Call {call_sid} ({test} times in UTC)".replace("( ", "("), file=out)
     for row in steps:
         print("  " + step_line(row, named), file=out)
     return 0

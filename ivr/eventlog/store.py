@@ -81,6 +81,7 @@ class EventRow(NamedTuple):
     menu: str
     organisation: str
     outcome: str
+    test_call: int  # 1: a simulated call (web simulator, ivr simulate)
 
 
 class Tally:
@@ -138,7 +139,7 @@ class EventLog:
         # batch > 0: events wait (at most that many seconds) and are written together by a
         # thread of this process, off the webhooks' path; flush() writes what waits.
         self.batch = batch
-        self._pending: list[tuple] = []  # steps: (moment, CallSid, caller, events)
+        self._pending: list[tuple] = []  # steps: (moment, CallSid, caller, events, test)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -347,20 +348,24 @@ class EventLog:
         return self.keyed("caller", caller)
 
     def record(self, call_sid: str, caller: str | None, kind: str, *, lang: str = "", menu: str = "",
-               organisation: str = "", outcome: str = "", at: datetime | None = None, now: bool = False) -> None:
+               organisation: str = "", outcome: str = "", at: datetime | None = None, now: bool = False,
+               test: bool = False) -> None:
         """Write one event; never raise."""
         fields = {"lang": lang, "menu": menu, "organisation": organisation, "outcome": outcome}
-        self.record_step(call_sid, caller, [(kind, fields)], at=at, now=now)
+        self.record_step(call_sid, caller, [(kind, fields)], at=at, now=now, test=test)
 
     def record_step(self, call_sid: str, caller: str | None, events: list[tuple[str, dict[str, str]]], *,
-                    at: datetime | None = None, now: bool = False) -> None:
-        """Write the events of one step of a call, as step_events gives them (kind, fields); never raise."""
+                    at: datetime | None = None, now: bool = False, test: bool = False) -> None:
+        """Write the events of one step of a call, as step_events gives them (kind, fields); never raise.
+
+        test: the call is a simulator's (kept, and left out of the report's figures unless asked for).
+        """
         what = f"call event {', '.join(kind for kind, _ in events)}"
         try:
             unknown = [kind for kind, _ in events if kind not in EVENT_KINDS]
             if unknown:
                 raise ValueError(f"unknown kind of event {unknown[0]!r}")
-            step = (utc(at), call_sid, caller, events)
+            step = (utc(at), call_sid, caller, events, test)
             if self.batch and not now:
                 # Hashed with the rest of the batch by the writer: a number waits in this process's
                 # memory for at most a batch, as it did in the request, and never reaches a disk or log.
@@ -381,18 +386,18 @@ class EventLog:
         except Exception as exc:  # a lost event must never cost a caller their call
             self._lose(len(events), what, reason(exc))
 
-    def end(self, call_sid: str, caller: str | None, status: str, *, at: datetime | None = None) -> None:
+    def end(self, call_sid: str, caller: str | None, status: str, *, at: datetime | None = None, test: bool = False) -> None:
         """Record the end of a call (Twilio's CallStatus); never raise.
 
         Whether it was abandoned is the report's to say: another worker may still hold the call's
         transfer in its batch. A repeated callback is written once (see _first_ends).
         """
-        self.record(call_sid, caller, "call_ended", outcome=status, at=at)
+        self.record(call_sid, caller, "call_ended", outcome=status, at=at, test=test)
 
     def rows(self, steps: list[tuple]) -> list[tuple]:
-        """Turn steps (moment, CallSid, caller, events) into rows of call_events (no id): the CallSid and number hashed once a step."""
+        """Turn steps (moment, CallSid, caller, events, test) into rows of call_events (no id): the CallSid and number hashed once a step."""
         out = []
-        for at, call_sid, caller, events in steps:
+        for at, call_sid, caller, events, test in steps:
             try:
                 call_hash, caller_hash = self.keyed("call", call_sid), self.caller_hash(caller)
             except Exception as exc:  # one odd step costs its own events, not its batch's
@@ -401,7 +406,7 @@ class EventLog:
             moment = self.db.moment(at)
             for kind, fields in events:
                 out.append((moment, call_hash, caller_hash, kind, fields.get("lang", "")[:LABEL], fields.get("menu", "")[:LABEL],
-                            fields.get("organisation", "")[:LABEL], fields.get("outcome", "")[:32]))
+                            fields.get("organisation", "")[:LABEL], fields.get("outcome", "")[:32], int(test)))
         return out
 
     # -- writing -------------------------------------------------------------
@@ -426,7 +431,7 @@ class EventLog:
 
     def _commit(self, steps: list[tuple], what: str) -> None:
         """Write steps, counted as held, in one transaction with the count of events lost before; hold self._write_lock."""
-        count = sum(len(events) for *_, events in steps)
+        count = sum(len(step[3]) for step in steps)
         with self._lock:
             self._count(writing=count)
         try:
@@ -512,7 +517,7 @@ class EventLog:
             with self._lock:
                 steps, self._pending = self._pending, []
             if steps:
-                self._commit(steps, f"{sum(len(events) for *_, events in steps)} call events")
+                self._commit(steps, f"{sum(len(step[3]) for step in steps)} call events")
             else:
                 self._count_lost()
 

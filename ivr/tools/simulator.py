@@ -21,6 +21,7 @@ SILENCE = ("-", "silence")
 HANG_UP = ("hangup", "q")
 from ..core.actions import OUTCOMES
 from ..core.hours import Hours
+from ..voice.views import TEST_CALL_ENVIRON, TEST_CALL_HEADER
 
 __all__ = ["OUTCOMES", "Call", "Event", "FlaskTransport", "HttpTransport", "Simulator", "Waiting", "moment"]
 
@@ -167,11 +168,14 @@ def at_moment(runtime, at: datetime):
 
 
 class FlaskTransport:
-    """Send requests to a Flask app in this process (what the tests use), at a chosen moment if `at` is given."""
+    """Send requests to a Flask app in this process (what the tests use), at a chosen moment if `at` is given.
 
-    def __init__(self, app, at: datetime | None = None):
+    test: mark the call as a simulator's, left out of the report's figures (the web simulator, ivr simulate).
+    """
+
+    def __init__(self, app, at: datetime | None = None, test: bool = False):
         self.client = app.test_client()
-        self.environ = {MOMENT: at} if at is not None else {}
+        self.environ = ({MOMENT: at} if at is not None else {}) | ({TEST_CALL_ENVIRON: True} if test else {})
 
     def post(self, url, params, headers):
         parts = urllib.parse.urlsplit(url)
@@ -187,10 +191,12 @@ class FlaskTransport:
 class HttpTransport:
     """Send requests over HTTP to a running hotline; give up after `timeout` seconds, as Twilio does after 15."""
 
-    def __init__(self, timeout: float = 15):
+    def __init__(self, timeout: float = 15, test: bool = False):
         self.timeout = timeout
+        self.headers = {TEST_CALL_HEADER: "1"} if test else {}  # a simulator's call, left out of the figures
 
     def post(self, url, params, headers):
+        headers = headers | self.headers
         body = urllib.parse.urlencode(params).encode()
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:

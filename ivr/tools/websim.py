@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect,
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..core.languages import Language
-from .simulator import OUTCOMES, Event, FlaskTransport, Simulator, Waiting
+from .simulator import OUTCOMES, Call, Event, FlaskTransport, Simulator, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -197,15 +197,21 @@ def run_step(data) -> dict:
             raise BadStep("a new call starts without state")
         if caller is None:
             raise BadStep("a call needs a caller")
-        waiting, ended = simulator(caller).start(outcomes, events.append)
+        phone, sid, before = simulator(caller), "", 0
+        waiting, ended = phone.start(outcomes, events.append)
     else:
         # The caller's number is part of the call: it comes from the state, not from this request.
-        caller, waiting = load_state(data.get("state"))
-        waiting, ended = simulator(caller).answer(waiting, answer(action, data), outcomes, events.append)
+        caller, waiting, before = load_state(data.get("state"))
+        phone, sid = simulator(caller), waiting.sid
+        waiting, ended = phone.answer(waiting, answer(action, data), outcomes, events.append)
+    seconds = before + Call(events=events).seconds  # the call's length so far, as Twilio's CallDuration would say
+    if not waiting:
+        # Every call ends with Twilio's status callback: the event log hears of its end, as a test call's.
+        phone.end(phone.sid or sid, seconds)
     languages = languages_by_voice()
     return {
         "events": [event_json(event, languages) for event in events],
-        "state": dump_state(caller, waiting) if waiting else None,
+        "state": dump_state(caller, waiting, seconds) if waiting else None,
         "ended": ended,
         "listening_for_speech": bool(waiting and waiting.speech),
     }
@@ -229,7 +235,7 @@ def answer(action: str, data: dict) -> str | None:
 def simulator(caller: str) -> Simulator:
     """Return a simulator that posts to this app's own webhooks, signed with its own token."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return Simulator(FlaskTransport(app), app.config["TWILIO_AUTH_TOKEN"], SIMULATED_HOST, caller=caller,
+    return Simulator(FlaskTransport(app, test=True), app.config["TWILIO_AUTH_TOKEN"], SIMULATED_HOST, caller=caller,
                      audio_words=app.extensions["ivr"].prompts.words_for_url)
 
 
@@ -240,18 +246,18 @@ def serializer() -> URLSafeSerializer:
     return URLSafeSerializer(hashlib.sha256(b"ivr-simulator" + token.encode()).digest(), salt="simulator-state")
 
 
-def dump_state(caller: str, waiting: Waiting) -> str:
+def dump_state(caller: str, waiting: Waiting, seconds: int) -> str:
     """Sign the paused call, so the page can carry it and the server keeps no call in memory."""
-    return serializer().dumps({"caller": caller, "waiting": dataclasses.asdict(waiting)})
+    return serializer().dumps({"caller": caller, "waiting": dataclasses.asdict(waiting), "seconds": seconds})
 
 
-def load_state(token) -> tuple[str, Waiting]:
-    """Return the caller and the paused call from a state this app signed."""
+def load_state(token) -> tuple[str, Waiting, int]:
+    """Return the caller, the paused call and its length so far from a state this app signed."""
     if not isinstance(token, str) or not token:
         raise BadStep("this step needs the state of a call in progress: start with action 'call'")
     try:
         data = serializer().loads(token)
-        return data["caller"], Waiting(**data["waiting"])
+        return data["caller"], Waiting(**data["waiting"]), int(data["seconds"])
     except BadSignature:
         raise BadStep("the state is not one this hotline signed: start a new call") from None
     except (KeyError, TypeError):

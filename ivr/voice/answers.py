@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.wsgi import ClosingIterator
 
 from .signatures import verify
-from .views import answer_key, event_writer
+from .views import answer_key, event_writer, test_call
 
 log = logging.getLogger(__name__)
 
@@ -68,4 +68,4 @@ class CachedAnswers:
         if hit is None:
             return None
         body, found = hit
-        return body, event_writer(self.app.extensions.get("ivr.events"), params, found)
+        return body, event_writer(self.app.extensions.get("ivr.events"), params, found, test_call(environ))

@@ -15,6 +15,17 @@ from ..audio.prompts import AUDIO
 from .signatures import require_twilio_signature, unsigned_failure
 from .twiml import Renderer
 
+# A simulator's call (the web simulator, ivr simulate) says so: in this process by a WSGI environ key
+# no HTTP client can set, over HTTP by a header. Believed only on a request whose signature is valid
+# (others are refused before), and all it does is keep the call out of the report's figures.
+TEST_CALL_ENVIRON = "ivr.test_call"
+TEST_CALL_HEADER = "X-IVR-Test-Call"
+
+
+def test_call(environ: dict) -> bool:
+    """Tell whether a request is a step of a simulated call."""
+    return bool(environ.get(TEST_CALL_ENVIRON)) or environ.get("HTTP_X_IVR_TEST_CALL") == "1"
+
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 
@@ -116,18 +127,18 @@ def cached(key, make):
 
 def record(found: list[tuple[str, dict]]) -> None:
     """Write this step's events once the answer is on its way; the event log never fails a call."""
-    write = event_writer(current_app.extensions.get("ivr.events"), g.params, found)
+    write = event_writer(current_app.extensions.get("ivr.events"), g.params, found, test_call(request.environ))
     if write is not None:
         # After the response: Twilio hears the TwiML without waiting for the database.
         after_this_request(lambda response: (response.call_on_close(write), response)[1])
 
 
-def event_writer(events, params: dict[str, str], found: list[tuple[str, dict]]) -> Callable[[], None] | None:
+def event_writer(events, params: dict[str, str], found: list[tuple[str, dict]], test: bool = False) -> Callable[[], None] | None:
     """Return what writes a step's events for the call in params (None if there is nothing to write)."""
     if events is None or not found:
         return None
     sid, caller = params.get("CallSid", ""), params.get("From")
-    return lambda: events.record_step(sid, caller, found)
+    return lambda: events.record_step(sid, caller, found, test=test)
 
 
 def caller_country(params: dict[str, str]) -> int | None:
