@@ -164,3 +164,22 @@ def test_a_call_goes_on_while_the_database_is_away_and_the_log_catches_up(postgr
     kinds = [kind for kind, in log.db.rows("select kind from call_events order by id")]
     assert kinds == ["call_started", "call_started", "language_chosen"]
     assert log.failures == 1
+
+
+def test_a_log_made_by_an_earlier_version_gains_the_test_column_and_keeps_its_events(postgres, hotline):
+    import psycopg
+
+    url = postgres.url("earlier")
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:  # the table as SQLAlchemy made it
+        conn.execute("CREATE TABLE call_events (id SERIAL NOT NULL, at TIMESTAMP WITHOUT TIME ZONE NOT NULL, "
+                     "call_hash VARCHAR(32) NOT NULL, caller_hash VARCHAR(32), kind VARCHAR(32) NOT NULL, lang VARCHAR(64) NOT NULL, "
+                     "menu VARCHAR(64) NOT NULL, organisation VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))")
+        conn.execute("INSERT INTO call_events (at, call_hash, caller_hash, kind, lang, menu, organisation, outcome) "
+                     "VALUES (now() AT TIME ZONE 'utc', 'h1', 'c1', 'call_started', '', '', '', '')")
+    app = hotline(url)
+    step(app, "/voice", "CA-new")
+    log = app.extensions["ivr.events"]
+    assert log.db.rows("SELECT call_hash, test_call FROM call_events ORDER BY id")[0] == ("h1", 0)
+    assert report(log, datetime.now(timezone.utc) - timedelta(hours=1)).calls == 2
+    second = hotline(url)  # a second server finds the column there, and adds nothing
+    assert second.extensions["ivr.events"].ready and second.extensions["ivr.events"].failures == 0

@@ -162,10 +162,20 @@ class Database:
         for statement in TABLES:
             cursor.execute(statement.format(**WORDS[self.kind]))
         for table, column, definition in ADDED:
-            if self.kind == "postgresql":
-                cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}")
-            elif column not in {row[1] for row in cursor.execute(f"PRAGMA table_info({table})").fetchall()}:
-                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            if column not in self.columns(cursor, table):
+                # PostgreSQL: IF NOT EXISTS, for a server that added it since the look; only then, since
+                # ALTER TABLE waits for every report reading the table, and holds up writers meanwhile.
+                exists = "IF NOT EXISTS " if self.kind == "postgresql" else ""
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {exists}{column} {definition}")
+
+    def columns(self, cursor: Any, table: str) -> set[str]:
+        """Return the names of a table's columns."""
+        if self.kind == "sqlite":
+            cursor.execute(f"PRAGMA table_info({table})")
+            return {row[1] for row in cursor.fetchall()}
+        cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                       "AND table_name = %s", (table,))
+        return {row[0] for row in cursor.fetchall()}
 
     def rows(self, text: str, params: Sequence = ()) -> list[tuple]:
         """Return the rows of one query, read on a connection of its own."""
