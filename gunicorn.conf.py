@@ -39,10 +39,13 @@ log_the_hotline()
 
 
 def pre_fork(server, worker):
-    """Make the memory in which the new worker keeps its count of call events not yet written."""
+    """Make the memory in which the new worker keeps its count of call events not yet written, and the count of refused requests all share."""
     from ivr.eventlog import workers
 
     workers.before_worker_fork(server, worker)
+    refused = getattr(getattr(server.app, "callable", None), "extensions", {}).get("ivr.refused")
+    if refused is not None:
+        refused.share()  # once, before the first fork: /healthz then says the same number from every worker
 
 
 def post_fork(server, worker):

@@ -122,10 +122,10 @@ def report(results: dict[str, list[load.Result]], memory: dict[str, list[tuple[i
         f"{name} {', '.join(f'{rss / 1024:.1f} MiB ({pss / 1024:.1f})' for rss, pss in workers)}" for name, workers in memory.items()))
     if times:
         # What is ours: the time beyond a bare Flask app's start, measured in the same run.
-        floor = next((seconds for name, seconds in times.items() if name.startswith("Flask(")), None)
+        bare = next((seconds for name, seconds in times.items() if name.startswith("Flask(")), None)
         print("\n| start-up (median wall time) | seconds | beyond a bare Flask app |\n|---|---:|---:|")
         for name, seconds in times.items():
-            beyond = f"{seconds - floor:+.3f}" if floor is not None and name.startswith("create_app") else ""
+            beyond = f"{seconds - bare:+.3f}" if bare is not None and name.startswith("create_app") else ""
             print(f"| {name} | {seconds:.3f} | {beyond} |")
     print()
     passed = True

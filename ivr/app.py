@@ -60,7 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         code = 503 if error is not None and request.args.get("strict") == "1" else 200
         if not admin.authorised():
             return health, code  # the error's text names files, lines and values: not for anyone who asks
-        # The worker's pid and its count of refused signatures differ from worker to worker: all else is the same.
+        # Only the pid of the worker that answered differs from worker to worker; under gunicorn the count of
+        # refused signatures is the whole server's (shared memory made by the master, see gunicorn.conf.py).
         return health | {"languages": [lang.code for lang in hotline.languages], "not_offered": hotline.not_offered,
                          "organisations": len(hotline.organisations), "menus": len(hotline.menus), "error": error,
                          "worker": os.getpid(), "refused_signatures": app.extensions["ivr.refused"].count,

@@ -60,8 +60,8 @@ def every_worker(hotline: Gunicorn, strict: bool = False) -> dict[int, list[tupl
 
 
 def public(body: dict) -> dict:
-    """The answer without what is each worker's own: its pid and its count of refused signatures."""
-    return {key: value for key, value in body.items() if key not in ("worker", "refused_signatures")}
+    """The answer without what is each worker's own: its pid."""
+    return {key: value for key, value in body.items() if key != "worker"}
 
 
 def test_every_worker_serves_a_valid_change_within_3_s_without_any_request(hotline):
@@ -99,3 +99,15 @@ def test_a_refused_change_answers_503_with_strict_from_every_worker(hotline):
     # Without the flag, 200 as before: the hotline still answers callers with the last good menu.
     code, body = health(hotline)
     assert (code, body["status"]) == (200, "stale")
+
+
+def test_every_worker_counts_the_same_refused_requests(hotline):
+    forged = 5
+    for _ in range(forged):  # each lands on whichever worker the kernel picks
+        request = urllib.request.Request(f"{hotline.url}/voice", data=b"CallSid=CA1&From=%2B31612345678",
+                                         headers={"X-Twilio-Signature": "forged"}, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 403
+    answers = every_worker(hotline)
+    assert {body["refused_signatures"] for found in answers.values() for _, body in found} == {forged}

@@ -26,15 +26,35 @@ VERIFIED = "ivr.verified"  # the environ's key for what verify() found: a reques
 
 
 class Refusals:
-    """How many forged or unsigned requests this worker refused (shown on /healthz)."""
+    """How many forged or unsigned requests were refused (shown on /healthz): by this process, or by every worker once shared."""
 
     def __init__(self):
-        self.count = 0
+        self._count = 0
+        self._shared = None  # a process-shared integer, once share() made it
         self._lock = threading.Lock()
 
+    def share(self) -> None:
+        """Keep the count where every process forked after this adds to it: gunicorn's master, before its first fork.
+
+        Then every worker's /healthz says the same number; a worker that restarts keeps counting on it.
+        """
+        if self._shared is None:
+            from multiprocessing import Value  # only in a server's master: an integer and its lock, in shared memory
+
+            self._shared = Value("q", self._count)
+
     def add(self) -> None:
-        with self._lock:
-            self.count += 1
+        if self._shared is not None:
+            with self._shared.get_lock():
+                self._shared.value += 1
+        else:
+            with self._lock:
+                self._count += 1
+
+    @property
+    def count(self) -> int:
+        """Return the requests refused so far."""
+        return self._shared.value if self._shared is not None else self._count
 
 
 def require_twilio_signature() -> None:
