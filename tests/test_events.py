@@ -202,22 +202,44 @@ def test_postgresql_urls_reach_psycopg_in_its_own_form(given, used):
     assert Database(given).conninfo == used
 
 
-@pytest.mark.parametrize("given, path", [
-    ("sqlite:////var/lib/ivr/events.sqlite3", "/var/lib/ivr/events.sqlite3"),
-    ("sqlite:///instance/events.sqlite3", "instance/events.sqlite3"),
-    ("sqlite://", None),
-    ("sqlite:///:memory:", None),
+@pytest.mark.parametrize("given, path, file", [
+    ("sqlite:////var/lib/ivr/events.sqlite3", "/var/lib/ivr/events.sqlite3", "/var/lib/ivr/events.sqlite3"),
+    ("sqlite:///instance/events.sqlite3", "instance/events.sqlite3", "instance/events.sqlite3"),
+    ("sqlite+pysqlite:///instance/events.sqlite3", "instance/events.sqlite3", "instance/events.sqlite3"),
+    ("sqlite://", None, ":memory:"),
+    ("sqlite:///:memory:", None, ":memory:"),
+    ("sqlite:///file:events.db?mode=ro&uri=true", None, "file:events.db?mode=ro&uri=true"),  # SQLite reads the query
 ])
-def test_sqlite_urls_name_their_file_as_sqlalchemy_read_them(given, path):
-    assert Database(given).path == path
+def test_sqlite_urls_name_their_file_as_sqlalchemy_read_them(given, path, file):
+    assert (Database(given).path, Database(given).file) == (path, file)
 
 
-@pytest.mark.parametrize("given", ["mysql://user:secret@db/d1", "events.sqlite3", ""])
-def test_a_database_the_log_cannot_use_is_refused_by_name_without_its_password(given):
+@pytest.mark.parametrize("given, shown", [
+    ("mysql://user:secret@db/d1", "a 'mysql' URL"),
+    ("postgresql:/user:secret@db/d1", "this URL (no scheme://)"),  # mistyped: nothing of it is shown
+    ("host=db password=secret", "this URL (no scheme://)"),  # libpq's key=value form
+    ("events.sqlite3", "this URL (no scheme://)"),
+    ("", "this URL (no scheme://)"),
+])
+def test_a_database_the_log_cannot_use_is_refused_without_showing_its_password(given, shown):
     with pytest.raises(ValueError) as refused:
         Database(given)
-    assert str(refused.value) == (f"the call-event log cannot use {given.replace(':secret@', ':***@')!r}: give "
+    assert str(refused.value) == (f"the call-event log cannot use {shown}: give "
                                   "sqlite:///path/to/file.sqlite3 or postgresql://user:password@host/database")
+
+
+def test_a_database_named_in_a_message_shows_no_password():
+    assert Database("postgres://ivr:secret@db:5432/calls?sslmode=require&password=other").describe() == \
+        "postgres://ivr:***@db:5432/calls"
+
+
+def test_moments_before_the_year_1000_sort_as_time_does_in_sqlite(log):
+    # A retention limit of a million days, or a report since 0999-01-01, reaches back before the year 1000:
+    # stored as text, the moment must still sort before today's, or a purge would remove everything.
+    log.record(SID, NUMBER, "call_started")
+    assert log.db.moment(datetime(500, 1, 1)) == "0500-01-01 00:00:00.000000"
+    assert log.purge_before(datetime(500, 1, 1, tzinfo=timezone.utc)) == 0
+    assert report(log, datetime(900, 1, 1, tzinfo=timezone.utc)).calls == 1
 
 
 def test_events_url_prefers_its_own_setting_then_database_url_then_the_instance_folder(tmp_path):

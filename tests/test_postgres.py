@@ -183,3 +183,35 @@ def test_a_log_made_by_an_earlier_version_gains_the_test_column_and_keeps_its_ev
     assert report(log, datetime.now(timezone.utc) - timedelta(hours=1)).calls == 2
     second = hotline(url)  # a second server finds the column there, and adds nothing
     assert second.extensions["ivr.events"].ready and second.extensions["ivr.events"].failures == 0
+
+
+def test_servers_starting_at_once_on_an_old_log_take_turns_changing_it(postgres, caplog):
+    import threading
+
+    import psycopg
+
+    from ivr.eventlog.store import EventLog
+
+    url = postgres.url("together")
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:  # the table as SQLAlchemy made it
+        conn.execute("CREATE TABLE call_events (id SERIAL NOT NULL, at TIMESTAMP WITHOUT TIME ZONE NOT NULL, "
+                     "call_hash VARCHAR(32) NOT NULL, caller_hash VARCHAR(32), kind VARCHAR(32) NOT NULL, lang VARCHAR(64) NOT NULL, "
+                     "menu VARCHAR(64) NOT NULL, organisation VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))")
+        conn.execute("CREATE INDEX ix_call_events_at ON call_events (at)")
+    start, logs = threading.Barrier(4), []
+
+    def open_log():
+        start.wait()
+        logs.append(EventLog(url, SECRET))
+
+    threads = [threading.Thread(target=open_log) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [log.ready for log in logs] == [True] * 4
+    assert "cannot create its tables" not in caplog.text
+    for log in logs:
+        log.record("CA-1", NUMBER, "call_started", now=True)
+        log.dispose()
+    assert logs[0].db.rows("SELECT COUNT(*), SUM(test_call) FROM call_events") == [(4, 0)]

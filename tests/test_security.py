@@ -167,3 +167,31 @@ def test_a_request_is_parsed_and_its_signature_hashed_once_kept_answer_or_not(ap
     assert signed_post(client, "/voice/en/menu/main", params, token="forged").status_code == 403
     # A forged one, once: both readings of the form, each with the URL with and without its port (no port here: :80 added).
     assert hashed == [1, 1] + [1] * 4
+
+
+def test_a_shared_refusal_count_whose_lock_is_never_given_back_blocks_no_request():
+    import threading
+
+    from ivr.voice.signatures import Refusals
+
+    refused = Refusals()
+    refused.add()
+    refused.share()  # as gunicorn's master does before its first fork
+    refused.add()
+    assert refused.count == 2
+    held, release = threading.Event(), threading.Event()
+
+    def dead_worker():  # holds the lock as a worker killed inside add() would, for ever
+        refused._shared.get_lock().acquire()
+        held.set()
+        release.wait()
+
+    thread = threading.Thread(target=dead_worker)
+    thread.start()
+    held.wait()
+    try:
+        refused.add()  # waits a moment at most, then counts on its own
+        assert refused.count == 3
+    finally:
+        release.set()
+        thread.join()

@@ -37,6 +37,10 @@ TABLES = (
 # Columns added since the first version (table, column, definition): added to a log that lacks them.
 # test_call: 1 for a call placed by a simulator (the web simulator, ivr simulate), left out of the figures.
 ADDED = (("call_events", "test_call", "SMALLINT NOT NULL DEFAULT 0"),)
+TABLE_NAMES = {"call_events", "event_log_meta", "lost_events"}
+INDEX_NAMES = {"ix_call_events_at", "ix_call_events_call_hash", "ix_lost_events_at"}
+# The key of the advisory lock under which PostgreSQL servers change the log's tables, one at a time.
+DDL_LOCK = 0x1_7F_C4_11
 WORDS = {"sqlite": {"id": "INTEGER NOT NULL", "moment": "DATETIME"},
          "postgresql": {"id": "SERIAL NOT NULL", "moment": "TIMESTAMP WITHOUT TIME ZONE"}}
 SUPPORTED = "sqlite:///path/to/file.sqlite3 or postgresql://user:password@host/database"
@@ -50,17 +54,21 @@ class Database:
     """
 
     def __init__(self, url: str):
-        scheme = url.split(":", 1)[0].lower()
-        self.kind = "sqlite" if scheme == "sqlite" else "postgresql" if scheme.split("+")[0] in ("postgresql", "postgres") else ""
-        if not self.kind or "://" not in url:
-            raise ValueError(f"the call-event log cannot use {hidden(url)!r}: give {SUPPORTED}")
+        scheme = url.split(":", 1)[0].lower() if "://" in url else ""
+        # The driver after '+' is SQLAlchemy's way of naming it (sqlite+pysqlite, postgresql+psycopg): taken as it is.
+        self.kind = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}.get(scheme.split("+")[0], "")
+        if not self.kind:
+            # Only the scheme is shown: a mistyped URL may hold a password anywhere.
+            shown = f"a {scheme!r} URL" if scheme else "this URL (no scheme://)"
+            raise ValueError(f"the call-event log cannot use {shown}: give {SUPPORTED}")
         self.url = url
         self.path: str | None = None  # the SQLite file (None: PostgreSQL, or SQLite in memory)
         self._shared: sqlite3.Connection | None = None
         self._shared_lock = threading.RLock()
         if self.kind == "sqlite":
-            name = url.split("://", 1)[1].removeprefix("/").split("?", 1)[0]
-            self.file = name or ":memory:"
+            name, _, query = url.split("://", 1)[1].removeprefix("/").partition("?")
+            # file: URIs keep their query (mode=ro, cache=shared…), which SQLite itself reads.
+            self.file = (f"{name}?{query}" if query and name.startswith("file:") else name) or ":memory:"
             self.path = None if self.file == ":memory:" or self.file.startswith("file:") else self.file
         else:
             # psycopg takes the URL itself; only the scheme's driver part is SQLAlchemy's.
@@ -158,15 +166,31 @@ class Database:
         return cursor
 
     def create_tables(self, cursor: Any) -> None:
-        """Create the log's tables and indexes where they are missing; add the columns a log of an earlier version lacks."""
+        """Create the log's tables and indexes where they are missing; add the columns a log of an earlier version lacks.
+
+        PostgreSQL: what exists is looked up first and nothing is asked of a complete log, since DDL
+        locks the table (ALTER TABLE waits for every report reading it, and holds writers up; CREATE
+        INDEX IF NOT EXISTS takes a lock too, and needs the table's owner). Servers that find something
+        missing take turns (an advisory lock), so that two on one old log cannot deadlock.
+        """
+        if self.kind == "postgresql":
+            if self._complete(cursor):
+                return
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         for statement in TABLES:
             cursor.execute(statement.format(**WORDS[self.kind]))
         for table, column, definition in ADDED:
             if column not in self.columns(cursor, table):
-                # PostgreSQL: IF NOT EXISTS, for a server that added it since the look; only then, since
-                # ALTER TABLE waits for every report reading the table, and holds up writers meanwhile.
-                exists = "IF NOT EXISTS " if self.kind == "postgresql" else ""
-                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {exists}{column} {definition}")
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+    def _complete(self, cursor: Any) -> bool:
+        """Tell whether a PostgreSQL log has every table, index and column."""
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        tables = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        indexes = {row[0] for row in cursor.fetchall()}
+        return (TABLE_NAMES <= tables and INDEX_NAMES <= indexes
+                and all(column in self.columns(cursor, table) for table, column, _ in ADDED))
 
     def columns(self, cursor: Any, table: str) -> set[str]:
         """Return the names of a table's columns."""
@@ -184,7 +208,8 @@ class Database:
 
     def moment(self, at: datetime) -> Any:
         """Return a naive UTC moment as this database keeps it (SQLite: text that sorts as time does)."""
-        return at.strftime("%Y-%m-%d %H:%M:%S.%f") if self.kind == "sqlite" else at
+        # isoformat pads the year to four digits (strftime's %Y does not, before 1000): the text sorts as time does.
+        return at.isoformat(sep=" ", timespec="microseconds") if self.kind == "sqlite" else at
 
     @staticmethod
     def read_moment(value: Any) -> datetime:
@@ -211,12 +236,12 @@ def integrity_errors() -> tuple[type[BaseException], ...]:
 
 
 def hidden(url: str) -> str:
-    """Return a URL with its password replaced by ***."""
+    """Return a URL as a message may show it: its password as ***, its query (which may hold one) left out."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
     except ValueError:
         return url.split("://", 1)[0] + "://…"

@@ -25,6 +25,10 @@ SETTINGS_KEY = "HTTP_" + SIGNATURE_SETTINGS_HEADER.upper().replace("-", "_")
 VERIFIED = "ivr.verified"  # the environ's key for what verify() found: a request's own, no client can set it
 
 
+# Seconds a request waits at most for the shared count of refusals.
+LOCK_WAIT = 0.05
+
+
 class Refusals:
     """How many forged or unsigned requests were refused (shown on /healthz): by this process, or by every worker once shared."""
 
@@ -41,20 +45,26 @@ class Refusals:
         if self._shared is None:
             from multiprocessing import Value  # only in a server's master: an integer and its lock, in shared memory
 
-            self._shared = Value("q", self._count)
+            self._shared, self._count = Value("q", self._count), 0
 
     def add(self) -> None:
-        if self._shared is not None:
-            with self._shared.get_lock():
-                self._shared.value += 1
-        else:
-            with self._lock:
-                self._count += 1
+        shared = self._shared
+        # A worker killed while it held the shared lock never gives it back: then each worker counts
+        # on alone, rather than let a flood of forged requests block its threads on that lock.
+        if shared is not None and shared.get_lock().acquire(timeout=LOCK_WAIT):
+            try:
+                shared.get_obj().value += 1
+            finally:
+                shared.get_lock().release()
+            return
+        with self._lock:
+            self._count += 1
 
     @property
     def count(self) -> int:
-        """Return the requests refused so far."""
-        return self._shared.value if self._shared is not None else self._count
+        """Return the requests refused so far (read without the shared lock: a count, never a wait)."""
+        shared = self._shared.get_obj().value if self._shared is not None else 0
+        return shared + self._count
 
 
 def require_twilio_signature() -> None:
