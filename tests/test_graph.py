@@ -179,16 +179,16 @@ def test_a_missing_or_failing_graphviz_is_said_in_words(tmp_path, monkeypatch):
     monkeypatch.setattr(graph, "GRAPHVIZ", str(tmp_path / "no-such-dot"))
     with pytest.raises(DrawingFailed, match=r"^Graphviz's .*no-such-dot is not installed on the server \(apt-get install graphviz"):
         svg(hotline)
-    failing = tmp_path / "failing-dot"
-    failing.write_text("#!/bin/sh\necho 'Error: <stdin>: syntax error in line 1' >&2\nexit 1\n")
-    failing.chmod(0o755)
-    monkeypatch.setattr(graph, "GRAPHVIZ", str(failing))
+    def fake_dot(name: str, script: str) -> None:
+        program = tmp_path / name
+        program.write_text("#!/bin/sh\n" + script)
+        program.chmod(0o755)
+        monkeypatch.setattr(graph, "GRAPHVIZ", str(program))
+
+    fake_dot("failing-dot", "echo 'Error: <stdin>: syntax error in line 1' >&2\nexit 1\n")
     with pytest.raises(DrawingFailed, match=r"failed \(exit status 1\): Error: <stdin>: syntax error in line 1$"):
         svg(hotline)
-    slow = tmp_path / "slow-dot"
-    slow.write_text("#!/bin/sh\nexec sleep 30\n")
-    slow.chmod(0o755)
-    monkeypatch.setattr(graph, "GRAPHVIZ", str(slow))
+    fake_dot("slow-dot", "exec sleep 30\n")
     monkeypatch.setattr(graph, "GRAPHVIZ_TIMEOUT", 0.3)
     with pytest.raises(DrawingFailed, match=r"took more than 0.3 s and was stopped$"):
         svg(hotline)

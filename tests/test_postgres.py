@@ -166,16 +166,23 @@ def test_a_call_goes_on_while_the_database_is_away_and_the_log_catches_up(postgr
     assert log.failures == 1
 
 
-def test_a_log_made_by_an_earlier_version_gains_the_test_column_and_keeps_its_events(postgres, hotline):
+def earlier_log(postgres, database: str, *statements: str) -> str:
+    """Make a database holding call_events as SQLAlchemy made it before test calls, then run statements; return its URL."""
     import psycopg
 
-    url = postgres.url("earlier")
-    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:  # the table as SQLAlchemy made it
+    url = postgres.url(database)
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
         conn.execute("CREATE TABLE call_events (id SERIAL NOT NULL, at TIMESTAMP WITHOUT TIME ZONE NOT NULL, "
                      "call_hash VARCHAR(32) NOT NULL, caller_hash VARCHAR(32), kind VARCHAR(32) NOT NULL, lang VARCHAR(64) NOT NULL, "
                      "menu VARCHAR(64) NOT NULL, organisation VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))")
-        conn.execute("INSERT INTO call_events (at, call_hash, caller_hash, kind, lang, menu, organisation, outcome) "
-                     "VALUES (now() AT TIME ZONE 'utc', 'h1', 'c1', 'call_started', '', '', '', '')")
+        for statement in statements:
+            conn.execute(statement)
+    return url
+
+
+def test_a_log_made_by_an_earlier_version_gains_the_test_column_and_keeps_its_events(postgres, hotline):
+    url = earlier_log(postgres, "earlier", "INSERT INTO call_events (at, call_hash, caller_hash, kind, lang, menu, organisation, "
+                      "outcome) VALUES (now() AT TIME ZONE 'utc', 'h1', 'c1', 'call_started', '', '', '', '')")
     app = hotline(url)
     step(app, "/voice", "CA-new")
     log = app.extensions["ivr.events"]
@@ -188,16 +195,9 @@ def test_a_log_made_by_an_earlier_version_gains_the_test_column_and_keeps_its_ev
 def test_servers_starting_at_once_on_an_old_log_take_turns_changing_it(postgres, caplog):
     import threading
 
-    import psycopg
-
     from ivr.eventlog.store import EventLog
 
-    url = postgres.url("together")
-    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:  # the table as SQLAlchemy made it
-        conn.execute("CREATE TABLE call_events (id SERIAL NOT NULL, at TIMESTAMP WITHOUT TIME ZONE NOT NULL, "
-                     "call_hash VARCHAR(32) NOT NULL, caller_hash VARCHAR(32), kind VARCHAR(32) NOT NULL, lang VARCHAR(64) NOT NULL, "
-                     "menu VARCHAR(64) NOT NULL, organisation VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))")
-        conn.execute("CREATE INDEX ix_call_events_at ON call_events (at)")
+    url = earlier_log(postgres, "together", "CREATE INDEX ix_call_events_at ON call_events (at)")
     start, logs = threading.Barrier(4), []
 
     def open_log():
